@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * internal.h - state shared by the driver's source files (not installed).
+ *
+ * unit.c owns bring-up and the GCMD/GSTS protocol, inval.c the two
+ * invalidation interfaces, fault.c the fault records, domain.c domain IDs
+ * and context entries, pgtable.c the second-level page-table format.
+ * Non-static functions shared between them carry a double underscore.
+ */
+#ifndef LIOMMU_INTERNAL_H
+#define LIOMMU_INTERNAL_H
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <liommu/liommu.h>
+#include <liommu/platform.h>
+#include <liommu/vtd.h>
+
+#define LIOMMU_DEFAULT_TIMEOUT_US	1000000u
+
+struct liommu_platform {
+	const struct liommu_platform_ops *ops;
+	void *priv;
+};
+
+/* Register access through the platform. */
+static inline uint32_t liommu__rd32(const struct liommu_platform *p, uint32_t off)
+{
+	return p->ops->read32(p->priv, off);
+}
+static inline uint64_t liommu__rd64(const struct liommu_platform *p, uint32_t off)
+{
+	return p->ops->read64(p->priv, off);
+}
+static inline void liommu__wr32(const struct liommu_platform *p, uint32_t off, uint32_t v)
+{
+	p->ops->write32(p->priv, off, v);
+}
+static inline void liommu__wr64(const struct liommu_platform *p, uint32_t off, uint64_t v)
+{
+	p->ops->write64(p->priv, off, v);
+}
+
+/* A 4 KiB page the unit reads: CPU view and unit view. */
+struct liommu_page {
+	void *va;
+	uint64_t pa;
+};
+
+struct liommu_context_table {
+	struct liommu_page page;
+};
+
+struct liommu_unit {
+	struct liommu_platform *plat;
+	struct liommu_unit_config cfg;	/* defaults filled in */
+	uint64_t cap;
+	uint64_t ecap;
+	unsigned int agaw;		/* SAGAW/AW encoding in use: 1, 2, 3 */
+	unsigned int width;		/* 39, 48, 57 */
+	unsigned int levels;		/* 3, 4, 5 */
+	unsigned int sllps;		/* usable superpage sizes (VTD_SLLPS_*) */
+	bool coherent;			/* ECAP.C */
+	bool caching_mode;		/* CAP.CM */
+	enum liommu_inval_mode inval;	/* REGISTER or QUEUED */
+	unsigned int iva_reg;		/* IVA register offset (ECAP.IRO) */
+	unsigned int iotlb_reg;		/* IOTLB register offset */
+
+	/* Protected by cfg_lock: GCMD writes, root/context tables, DIDs. */
+	pthread_mutex_t cfg_lock;
+	uint32_t gcmd;			/* persistent GCMD bits we set */
+	struct liommu_page root;
+	struct liommu_context_table *ctx[VTD_ROOT_ENTRIES];
+	struct liommu_domain *dev_domain[65536]; /* sid -> attached domain */
+	unsigned long *did_bitmap;
+	unsigned int did_count;		/* 2^(4 + 2 * CAP.ND) */
+
+	/* Protected by inv_lock: the invalidation queue or the CCMD/IOTLB
+	 * registers, whichever is in use. */
+	pthread_mutex_t inv_lock;
+	struct liommu_page iq;		/* 2^qi_order pages */
+	void *iq_pages[128];		/* CPU pointers of each queue page */
+	uint64_t iq_pas[128];
+	unsigned int iq_entries;	/* 128-bit descriptors in the queue */
+	unsigned int iq_tail;		/* next free slot */
+	struct liommu_page status_page;	/* wait-descriptor status words */
+	uint32_t wait_seq;
+
+	/* Protected by fault_lock. */
+	pthread_mutex_t fault_lock;
+
+	/* Counters, relaxed atomics. */
+	_Atomic uint64_t st_inv_descs;
+	_Atomic uint64_t st_inv_waits;
+	_Atomic uint64_t st_iotlb_page;
+	_Atomic uint64_t st_iotlb_domain;
+	_Atomic uint64_t st_iotlb_global;
+	_Atomic uint64_t st_context_invs;
+	_Atomic uint64_t st_table_pages;
+};
+
+struct liommu_domain {
+	struct liommu_unit *unit;
+	uint16_t did;
+	struct liommu_page pgd;		/* top-level table */
+	_Atomic uint64_t st_pte_writes;
+	_Atomic uint64_t st_table_pages;
+	_Atomic uint64_t st_mapped_bytes;
+	_Atomic uint64_t st_peak_mapped_bytes;
+};
+
+/* log.c */
+void liommu__log(const struct liommu_unit *u, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* unit.c: page helpers (zeroed pages on the unit's node, counted). */
+int liommu__page_alloc(struct liommu_unit *u, struct liommu_page *pg);
+void liommu__page_free(struct liommu_unit *u, struct liommu_page *pg);
+/* Make CPU stores to [va, va + len) visible to a non-coherent unit. */
+void liommu__flush(const struct liommu_unit *u, const void *va, size_t len);
+/* Monotonic microseconds, for bounded waits. */
+uint64_t liommu__now_us(void);
+
+/* inval.c: both interfaces.  Each call waits for completion. */
+int liommu__inval_init(struct liommu_unit *u);	/* sets up QI if chosen */
+void liommu__inval_fini(struct liommu_unit *u);
+int liommu__inval_context_global(struct liommu_unit *u);
+int liommu__inval_context_device(struct liommu_unit *u, uint16_t did, uint16_t sid);
+int liommu__inval_iotlb_global(struct liommu_unit *u);
+int liommu__inval_iotlb_domain(struct liommu_unit *u, uint16_t did);
+/* Page-selective over [start, end); falls back to domain-selective when
+ * CAP.PSI is absent or the covering mask exceeds CAP.MAMV. */
+int liommu__inval_iotlb_range(struct liommu_unit *u, uint16_t did,
+			      uint64_t start, uint64_t end, bool leaf_only);
+
+/* fault.c */
+void liommu__fault_clear_all(struct liommu_unit *u);
+
+/* pgtable.c: second-level page-table format. */
+int liommu__pt_map(struct liommu_domain *d, uint64_t iova, uint64_t pa,
+		   uint64_t size, unsigned int prot);
+int liommu__pt_unmap(struct liommu_domain *d, uint64_t iova, uint64_t size,
+		     struct liommu_gather *g);
+int liommu__pt_translate(struct liommu_domain *d, uint64_t iova, uint64_t *pa,
+			 unsigned int *prot, uint64_t *page_size);
+/* Free the gathered table pages (after the invalidation). */
+void liommu__pt_free_gathered(struct liommu_domain *d, struct liommu_gather *g);
+/* Free every table page of the domain (it must be unreachable). */
+void liommu__pt_destroy(struct liommu_domain *d);
+
+#endif /* LIOMMU_INTERNAL_H */

@@ -1,0 +1,21 @@
+# SPDX-License-Identifier: MIT
+# Check suites: one binary per module, all sharing tests/runner.c.  Each
+# module's fragment adds its binaries with the pattern:
+#   check_PROGRAMS += tests/check-foo
+#   tests_check_foo_SOURCES = tests/runner.c tests/check-foo.c
+#   tests_check_foo_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=foo_suite
+#   tests_check_foo_CFLAGS = $(TEST_CFLAGS)
+#   tests_check_foo_LDADD = $(TEST_LIBS)
+TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
+TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+# Tests link the static archive so they can reach internal (double
+# underscore) functions too.
+TEST_LIBS = libiommu/libiommu.la $(CHECK_LIBS)
+
+TESTS += $(check_PROGRAMS) $(check_SCRIPTS)
+
+check_SCRIPTS += tests/check-headers.sh tests/check-exports.sh
+EXTRA_DIST += tests/check-headers.sh tests/check-exports.sh tests/summary.sh tests/data
+
+include tests/driver.mk
+include tests/qemu.mk
