@@ -34,4 +34,6 @@ libiommu_libiommu_la_LIBADD = $(NUMA_LIBS)
 EXTRA_libiommu_libiommu_la_DEPENDENCIES = libiommu/libiommu.sym
 EXTRA_DIST += libiommu/libiommu.sym libiommu/libiommu.pc.in
 
+# Fragments owned by their modules add sources and headers with +=.
+include libiommu/src/iova.mk
 include libiommu/model/local.mk

@@ -17,5 +17,11 @@ TESTS += $(check_PROGRAMS) $(check_SCRIPTS)
 check_SCRIPTS += tests/check-headers.sh tests/check-exports.sh
 EXTRA_DIST += tests/check-headers.sh tests/check-exports.sh tests/summary.sh tests/data
 
-include tests/driver.mk
-include tests/qemu.mk
+include tests/vtd.mk
+include tests/qemu-platform.mk
+include tests/unit.mk
+include tests/domain.mk
+include tests/model.mk
+include tests/iova.mk
+include tests/eli.mk
+include tests/irq-remap.mk

@@ -136,6 +136,10 @@ int liommu__inval_iotlb_domain(struct liommu_unit *u, uint16_t did);
  * CAP.PSI is absent or the covering mask exceeds CAP.MAMV. */
 int liommu__inval_iotlb_range(struct liommu_unit *u, uint16_t did,
 			      uint64_t start, uint64_t end, bool leaf_only);
+/* Interrupt entry cache: global, or 2^im entries from @index (QI only;
+ * -ENODEV in register mode, where the IEC cannot be invalidated). */
+int liommu__inval_iec(struct liommu_unit *u, bool global, uint16_t index,
+		      unsigned int im);
 
 /* fault.c */
 void liommu__fault_clear_all(struct liommu_unit *u);
