@@ -107,6 +107,7 @@ struct liommu_domain {
 	struct liommu_unit *unit;
 	uint16_t did;
 	struct liommu_page pgd;		/* top-level table */
+	struct liommu_pt_node *pt;	/* pgtable.c: software view of the table */
 	_Atomic uint64_t st_pte_writes;
 	_Atomic uint64_t st_table_pages;
 	_Atomic uint64_t st_mapped_bytes;
@@ -145,6 +146,9 @@ int liommu__inval_iec(struct liommu_unit *u, bool global, uint16_t index,
 void liommu__fault_clear_all(struct liommu_unit *u);
 
 /* pgtable.c: second-level page-table format. */
+struct liommu_pt_node;
+/* Allocate the top-level table (d->pgd, d->pt); d->unit must be set. */
+int liommu__pt_init(struct liommu_domain *d);
 int liommu__pt_map(struct liommu_domain *d, uint64_t iova, uint64_t pa,
 		   uint64_t size, unsigned int prot);
 int liommu__pt_unmap(struct liommu_domain *d, uint64_t iova, uint64_t size,
