@@ -596,44 +596,90 @@ enum vtd_fault_reason {
 };
 
 /* ------------------------------------------------------------------ */
-/* Interrupt remapping (spec 5.1, 9.9, 9.10)                           */
+/* Interrupt remapping (spec 5.1, 9.10, 9.11)                          */
 /* ------------------------------------------------------------------ */
 
+/*
+ * Checked field by field against the spec and against QEMU 7.2
+ * (include/hw/i386/intel_iommu.h union VTD_IR_TableEntry and
+ * VTD_IR_MSIAddress; hw/i386/intel_iommu.c vtd_irte_get(),
+ * vtd_remap_irq_get(), vtd_interrupt_remap_msi()) and Linux's
+ * include/linux/dmar.h struct irte (remapped and posted views).
+ */
 struct vtd_irte {
 	uint64_t lo;
 	uint64_t hi;
 };
 _Static_assert(sizeof(struct vtd_irte) == 16, "IRTE is 128 bits");
 
-/* Remapped-format IRTE (9.10), low 64 bits */
+/* Bits common to both formats (9.10, 9.11), low 64 bits */
 #define VTD_IRTE_LO_P		VTD_BIT64(0)
 #define VTD_IRTE_LO_FPD		VTD_BIT64(1)	/* fault processing disable */
+#define VTD_IRTE_LO_AVAIL	VTD_GENMASK64(11, 8)	/* ignored by hardware */
+#define VTD_IRTE_LO_IM		VTD_BIT64(15)	/* 1 = posted format (IRTE mode) */
+#define VTD_IRTE_LO_V		VTD_GENMASK64(23, 16)	/* vector (posted: virtual) */
+/* ... and high 64 bits: source validation (9.10, table "SVT/SQ") */
+#define VTD_IRTE_HI_SID		VTD_GENMASK64(15, 0)
+#define VTD_IRTE_HI_SQ		VTD_GENMASK64(17, 16)	/* SID qualifier */
+#define VTD_IRTE_HI_SVT		VTD_GENMASK64(19, 18)	/* SID validation type */
+
+/* Remapped format (9.10), IM = 0 */
 #define VTD_IRTE_LO_DM		VTD_BIT64(2)	/* 1 = logical destination */
 #define VTD_IRTE_LO_RH		VTD_BIT64(3)	/* redirection hint */
 #define VTD_IRTE_LO_TM		VTD_BIT64(4)	/* 1 = level triggered */
 #define VTD_IRTE_LO_DLM		VTD_GENMASK64(7, 5)	/* delivery mode */
-#define VTD_IRTE_LO_AVAIL	VTD_GENMASK64(11, 8)
-#define VTD_IRTE_LO_IM		VTD_BIT64(15)	/* 1 = posted format (IRTE mode) */
-#define VTD_IRTE_LO_V		VTD_GENMASK64(23, 16)	/* vector */
 #define VTD_IRTE_LO_DST		VTD_GENMASK64(63, 32)	/* destination ID */
-/* xAPIC destinations sit in DST bits 15:8 (bits 47:40 of the IRTE). */
+/*
+ * IRTA.EIME = 0 (xAPIC): the 8-bit APIC ID sits in DST bits 15:8, i.e.
+ * IRTE bits 47:40, and IRTE bits 39:32 and 63:48 are reserved (9.10).
+ * QEMU: irq->dest = (dest_id & 0xff00) >> 8 when !intr_eime.
+ * IRTA.EIME = 1 (x2APIC): all 32 DST bits are the destination.
+ */
 #define VTD_IRTE_LO_DST_XAPIC	VTD_GENMASK64(47, 40)
+#define VTD_IRTE_LO_DST_XAPIC_RSVD (VTD_GENMASK64(39, 32) | VTD_GENMASK64(63, 48))
+/* Reserved in a present remapped IRTE (fault 0x24); QEMU's __reserved_0,
+ * __reserved_1 and __reserved_2. */
 #define VTD_IRTE_LO_RSVD	(VTD_GENMASK64(14, 12) | VTD_GENMASK64(31, 24))
-/* High 64 bits */
-#define VTD_IRTE_HI_SID		VTD_GENMASK64(15, 0)
-#define VTD_IRTE_HI_SQ		VTD_GENMASK64(17, 16)	/* SID qualifier */
-#define VTD_IRTE_HI_SVT		VTD_GENMASK64(19, 18)	/* SID validation type */
 #define VTD_IRTE_HI_RSVD	VTD_GENMASK64(63, 20)
-/* Posted-format IRTE (9.11) */
+
+/* Posted format (9.11), IM = 1; only when CAP.PI.  Linux: struct irte
+ * p_urgent (14), pda_l (38..63), pda_h (96..127). */
 #define VTD_IRTE_LO_URG		VTD_BIT64(14)	/* urgent */
 #define VTD_IRTE_LO_PDA_LO	VTD_GENMASK64(63, 38)	/* descriptor address 31:6 */
 #define VTD_IRTE_HI_PDA_HI	VTD_GENMASK64(63, 32)	/* descriptor address 63:32 */
+#define VTD_IRTE_LO_PI_RSVD	(VTD_GENMASK64(7, 2) | VTD_GENMASK64(13, 12) | \
+				 VTD_GENMASK64(37, 24))
+#define VTD_IRTE_HI_PI_RSVD	VTD_GENMASK64(31, 20)
+/* The posted-interrupt descriptor is 64-byte aligned (9.12). */
+#define VTD_PDA_ALIGN		64
 
+/* SVT values (9.10) */
 #define VTD_SVT_NONE		0	/* no source-id check */
-#define VTD_SVT_SID		1	/* check SID with SQ mask */
-#define VTD_SVT_BUS		2	/* bus range: SID[15:8] = start, [7:0] = end */
+#define VTD_SVT_SID		1	/* check SID with the SQ mask */
+/*
+ * Bus range: the requester's bus must lie in [SID[15:8], SID[7:0]], i.e.
+ * start bus in the upper byte and end bus in the lower byte (9.10; Linux
+ * set_irte_verify_bus() writes (start_bus << 8) | end_bus).  QEMU 7.2's
+ * vtd_irte_get() reads the upper byte as the maximum and the lower byte
+ * as the minimum, so it only agrees with the spec when start == end.
+ */
+#define VTD_SVT_BUS		2
+/* SQ values (9.10): which requester-id bits SVT_SID compares */
+#define VTD_SQ_ALL		0	/* all 16 bits */
+#define VTD_SQ_IGN_2		1	/* ignore bit 2 */
+#define VTD_SQ_IGN_2_1		2	/* ignore bits 2:1 */
+#define VTD_SQ_IGN_2_0		3	/* ignore bits 2:0 (the function) */
 
-/* Delivery modes (Intel SDM / 5.1.4) */
+/* Requester-id bits compared under @sq; QEMU's vtd_svt_mask[] is
+ * {0xffff, 0xfffb, 0xfff9, 0xfff8}. */
+static inline uint16_t vtd_sq_mask(unsigned int sq)
+{
+	static const uint16_t mask[4] = { 0xffff, 0xfffb, 0xfff9, 0xfff8 };
+
+	return mask[sq & 3];
+}
+
+/* Delivery modes (Intel SDM vol. 3 10.11.2; 011b and 110b reserved) */
 #define VTD_DLM_FIXED		0
 #define VTD_DLM_LOWEST		1
 #define VTD_DLM_SMI		2
@@ -641,13 +687,49 @@ _Static_assert(sizeof(struct vtd_irte) == 16, "IRTE is 128 bits");
 #define VTD_DLM_INIT		5
 #define VTD_DLM_EXTINT		7
 
-/* Remappable-format MSI address (5.1.5.2): 0xFEE in 31:20, interrupt
- * format bit 4 = 1, handle[14:0] in 19:5, SHV bit 3, handle[15] in bit 2. */
+/* Entries in the table IRTA describes: 2^(S + 1), 2 .. 65536 (11.4.10). */
+static inline uint32_t vtd_irta_entries(uint64_t irta)
+{
+	return 2u << vtd_field_get(VTD_IRTA_S, irta);
+}
+
+/*
+ * Remappable-format MSI address (5.1.2.2, programmed as in 5.1.5.2):
+ * 0xFEE in 31:20, handle[14:0] in 19:5, interrupt format bit 4 = 1,
+ * SHV bit 3, handle[15] in bit 2, bits 1:0 don't care; the upper 32
+ * address bits must be 0.  QEMU's VTD_IR_MSIAddress: __not_care:2,
+ * index_h:1, sub_valid:1, int_mode:1, index_l:15, __head:12.
+ */
 #define VTD_MSI_ADDR_BASE	0xfee00000ULL
+#define VTD_MSI_ADDR_HEAD	VTD_GENMASK64(31, 20)	/* 0xfee */
+#define VTD_MSI_ADDR_HEAD_VAL	0xfee
 #define VTD_MSI_ADDR_HANDLE_LO	VTD_GENMASK64(19, 5)
 #define VTD_MSI_ADDR_IF		VTD_BIT64(4)	/* remappable format */
 #define VTD_MSI_ADDR_SHV	VTD_BIT64(3)	/* subhandle valid */
 #define VTD_MSI_ADDR_HANDLE_HI	VTD_BIT64(2)
+#define VTD_MSI_ADDR_HI_RSVD	VTD_GENMASK64(63, 32)
+/* Data: subhandle in 15:0 (added to the handle when SHV), 31:16 reserved
+ * when SHV (QEMU: VTD_IR_MSI_DATA_RESERVED, fault 0x20). */
 #define VTD_MSI_DATA_SUBHANDLE	VTD_GENMASK64(15, 0)
+#define VTD_MSI_DATA_RSVD	VTD_GENMASK64(31, 16)
+
+/*
+ * I/OxAPIC redirection-table entry in remappable format (5.1.5.1).  The
+ * I/OxAPIC turns it into a remappable MSI with SHV = 0: RTE bits 63:48
+ * become address bits 19:4 and RTE bit 11 address bit 2 (QEMU's
+ * ioapic_entry_parse(): dest_idx = entry >> 48 shifted to address bit 4,
+ * bit 11 to address bit 2).  Linux: struct IR_IO_APIC_route_entry.
+ */
+#define VTD_IOAPIC_RTE_VECTOR	VTD_GENMASK64(7, 0)	/* must match the IRTE */
+#define VTD_IOAPIC_RTE_ZERO	VTD_GENMASK64(10, 8)	/* 000b */
+#define VTD_IOAPIC_RTE_HANDLE_HI VTD_BIT64(11)	/* interrupt_index[15] */
+#define VTD_IOAPIC_RTE_DELIVS	VTD_BIT64(12)	/* delivery status, RO */
+#define VTD_IOAPIC_RTE_POLARITY	VTD_BIT64(13)	/* 1 = active low */
+#define VTD_IOAPIC_RTE_RIRR	VTD_BIT64(14)	/* remote IRR, RO */
+#define VTD_IOAPIC_RTE_TM	VTD_BIT64(15)	/* 1 = level; must match IRTE */
+#define VTD_IOAPIC_RTE_MASK	VTD_BIT64(16)
+#define VTD_IOAPIC_RTE_RSVD	VTD_GENMASK64(47, 17)
+#define VTD_IOAPIC_RTE_IF	VTD_BIT64(48)	/* 1 = remappable format */
+#define VTD_IOAPIC_RTE_HANDLE_LO VTD_GENMASK64(63, 49)	/* interrupt_index[14:0] */
 
 #endif /* LIOMMU_VTD_H */
