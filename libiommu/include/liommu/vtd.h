@@ -155,8 +155,11 @@ static inline bool vtd_field_fits(uint64_t mask, uint64_t val)
 /*
  * Spec 11.4.4: software must write GCMD with the persistent bits it wants
  * kept (TE, EAFL, QIE, IRE, CFI) taken from GSTS, plus at most one command
- * bit changed.  The one-shot bits (SRTP, SFL, WBF, SIRTP) read back as 0
- * from GSTS once done and must not be carried over.
+ * bit changed.  The one-shot command bits (SRTP, SFL, WBF, SIRTP) must
+ * never be carried over from GSTS: their status bits mean something else.
+ * RTPS, FLS and IRTPS are cleared when the command is written and SET
+ * when it completes (they stay 1 afterwards); WBFS is set while the flush
+ * runs and CLEARED when it completes (11.4.5).
  */
 #define VTD_GSTS_PERSISTENT	(VTD_GSTS_TES | VTD_GSTS_AFLS | VTD_GSTS_QIES | \
 				 VTD_GSTS_IRES | VTD_GSTS_CFIS)
@@ -229,9 +232,18 @@ static inline bool vtd_field_fits(uint64_t mask, uint64_t val)
 #define VTD_IEADDR_REG		0x0a8
 #define VTD_IEUADDR_REG		0x0ac
 #define VTD_IQERCD_REG		0x0b0	/* 64: invalidation queue error record */
-#define  VTD_IQERCD_ITESID	VTD_GENMASK64(63, 48)
-#define  VTD_IQERCD_ICESID	VTD_GENMASK64(47, 32)
+/* 11.4.9.9: ICESID is bits 63:48, ITESID bits 47:32 (each valid only
+ * while FSTS.ICE / FSTS.ITE is set), IQEI bits 3:0 (valid while IQE). */
+#define  VTD_IQERCD_ICESID	VTD_GENMASK64(63, 48)
+#define  VTD_IQERCD_ITESID	VTD_GENMASK64(47, 32)
 #define  VTD_IQERCD_IQEI	VTD_GENMASK64(3, 0)
+/* IQEI values (11.4.9.9); 0 means the unit gives no detail. */
+#define VTD_IQEI_NONE		0
+#define VTD_IQEI_TAIL		1	/* invalid tail pointer */
+#define VTD_IQEI_FETCH		2	/* descriptor fetch failed */
+#define VTD_IQEI_TYPE		3	/* invalid descriptor type */
+#define VTD_IQEI_RSVD		4	/* reserved field set in a valid type */
+#define VTD_IQEI_WIDTH		5	/* descriptor width (IQA.DW) invalid */
 
 #define VTD_IRTA_REG		0x0b8	/* 64: IR table address (11.4.10) */
 #define  VTD_IRTA_IRTA		VTD_GENMASK64(63, 12)
@@ -570,6 +582,16 @@ static inline struct vtd_inv_desc vtd_inv_devtlb(uint16_t sid, uint16_t pfsid,
 /* ------------------------------------------------------------------ */
 /* Fault reasons (spec 7.1.3 and Appendix A, legacy-mode codes)        */
 /* ------------------------------------------------------------------ */
+
+/*
+ * Legacy-mode DMA-remapping reasons run from 0x01 to 0x0D; 0x00 is
+ * reserved (software's "no reason" in initialised advanced fault-log
+ * entries) and 0x0E-0x1F are not assigned to legacy-mode conditions (the
+ * same range QEMU's VTDFaultReason and Linux's dmar.c table cover; Linux
+ * commit 4ecccd9edd5e: "DMA fault reasons in Intel's document are from 1
+ * to 0xD").  Interrupt-remapping reasons are 0x20-0x27; 0x30 and up are
+ * scalable-mode reasons, which a legacy-mode driver never provokes.
+ */
 
 enum vtd_fault_reason {
 	VTD_FR_ROOT_P		= 0x01,	/* root entry not present */
