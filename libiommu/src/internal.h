@@ -70,9 +70,17 @@ struct liommu_unit {
 	unsigned int iva_reg;		/* IVA register offset (ECAP.IRO) */
 	unsigned int iotlb_reg;		/* IOTLB register offset */
 
-	/* Protected by cfg_lock: GCMD writes, root/context tables, DIDs. */
+	/*
+	 * GCMD read-modify-write and the GSTS poll that follows (spec
+	 * 11.4.4).  Innermost lock: taken under cfg_lock (TE) and under
+	 * inv_lock (write-buffer flush).  Lock order: cfg_lock, inv_lock,
+	 * gcmd_lock, fault_lock.  GCMD is write-only (reads return 0 on
+	 * QEMU), so the persistent bits are always taken from GSTS.
+	 */
+	pthread_mutex_t gcmd_lock;
+
+	/* Protected by cfg_lock: root/context tables, DIDs. */
 	pthread_mutex_t cfg_lock;
-	uint32_t gcmd;			/* persistent GCMD bits we set */
 	struct liommu_page root;
 	struct liommu_context_table *ctx[VTD_ROOT_ENTRIES];
 	struct liommu_domain *dev_domain[65536]; /* sid -> attached domain */
@@ -82,13 +90,18 @@ struct liommu_unit {
 	/* Protected by inv_lock: the invalidation queue or the CCMD/IOTLB
 	 * registers, whichever is in use. */
 	pthread_mutex_t inv_lock;
-	struct liommu_page iq;		/* 2^qi_order pages */
+	struct liommu_page iq;		/* first queue page (IQA.IQA) */
 	void *iq_pages[128];		/* CPU pointers of each queue page */
-	uint64_t iq_pas[128];
+	uint64_t iq_pas[128];		/* physically contiguous from iq.pa */
+	unsigned int iq_npages;		/* 2^qi_order, 0 in register mode */
 	unsigned int iq_entries;	/* 128-bit descriptors in the queue */
 	unsigned int iq_tail;		/* next free slot */
 	struct liommu_page status_page;	/* wait-descriptor status words */
-	uint32_t wait_seq;
+	uint32_t wait_seq;		/* last status value handed out */
+	/* Register mode: actual granularity of the last command (CAIG /
+	 * IAIG as the unit reported it), for diagnostics and tests. */
+	unsigned int reg_caig;
+	unsigned int reg_iaig;
 
 	/* Protected by fault_lock. */
 	pthread_mutex_t fault_lock;
@@ -101,6 +114,8 @@ struct liommu_unit {
 	_Atomic uint64_t st_iotlb_global;
 	_Atomic uint64_t st_context_invs;
 	_Atomic uint64_t st_table_pages;
+	_Atomic uint64_t st_inv_errors;	/* IQE/ITE/ICE or IAIG/CAIG = 0 */
+	_Atomic uint64_t st_wbf;	/* write-buffer flushes */
 };
 
 struct liommu_domain {
@@ -118,13 +133,37 @@ struct liommu_domain {
 void liommu__log(const struct liommu_unit *u, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* unit.c: page helpers (zeroed pages on the unit's node, counted). */
+/*
+ * unit.c: page helpers.  Zeroed 4 KiB pages on the unit's node for the
+ * structures the unit walks (root table, context tables, second-level
+ * tables); each one is counted in st_table_pages until freed.  The
+ * invalidation queue and its status page are not counted.
+ */
 int liommu__page_alloc(struct liommu_unit *u, struct liommu_page *pg);
 void liommu__page_free(struct liommu_unit *u, struct liommu_page *pg);
-/* Make CPU stores to [va, va + len) visible to a non-coherent unit. */
+/* Make CPU stores to [va, va + len) visible to a non-coherent unit
+ * (ECAP.C = 0); a no-op for coherent units. */
 void liommu__flush(const struct liommu_unit *u, const void *va, size_t len);
 /* Monotonic microseconds, for bounded waits. */
 uint64_t liommu__now_us(void);
+/* Poll a register until (value & mask) == want, bounded by
+ * cfg.timeout_us.  *last (may be NULL) gets the last value read.
+ * Return: 0 or -ETIMEDOUT. */
+int liommu__wait_reg32(const struct liommu_unit *u, uint32_t off, uint32_t mask,
+		       uint32_t want, uint32_t *last);
+int liommu__wait_reg64(const struct liommu_unit *u, uint32_t off, uint64_t mask,
+		       uint64_t want, uint64_t *last);
+/* GCMD protocol (11.4.4), take gcmd_lock themselves.  _set turns a
+ * persistent bit (TE, QIE, IRE, CFI, EAFL) on or off and waits for its
+ * GSTS twin; _oneshot issues SRTP, SIRTP, SFL or WBF and waits for
+ * completion (RTPS/IRTPS/FLS set, WBFS clear).  Return: 0, -EINVAL,
+ * -ETIMEDOUT. */
+int liommu__gcmd_set(struct liommu_unit *u, uint32_t bit, bool on);
+int liommu__gcmd_oneshot(struct liommu_unit *u, uint32_t cmd);
+/* GCMD.WBF when CAP.RWBF (spec 6.8); 0 without doing anything otherwise.
+ * Needed after a not-present -> present change that is not followed by
+ * an invalidation (which flushes the write buffers itself). */
+int liommu__flush_write_buffer(struct liommu_unit *u);
 
 /* inval.c: both interfaces.  Each call waits for completion. */
 int liommu__inval_init(struct liommu_unit *u);	/* sets up QI if chosen */
@@ -141,6 +180,11 @@ int liommu__inval_iotlb_range(struct liommu_unit *u, uint16_t did,
  * -ENODEV in register mode, where the IEC cannot be invalidated). */
 int liommu__inval_iec(struct liommu_unit *u, bool global, uint16_t index,
 		      unsigned int im);
+/* Test hook: submit @n raw descriptors, unchecked, followed by a wait
+ * descriptor, and wait.  QI only (-ENODEV otherwise); -EIO when the unit
+ * reported a queue error (the queue is recovered before returning). */
+int liommu__qi_submit_raw(struct liommu_unit *u, const struct vtd_inv_desc *d,
+			  unsigned int n);
 
 /* fault.c */
 void liommu__fault_clear_all(struct liommu_unit *u);
