@@ -36,4 +36,5 @@ EXTRA_DIST += libiommu/libiommu.sym libiommu/libiommu.pc.in
 
 # Fragments owned by their modules add sources and headers with +=.
 include libiommu/src/iova.mk
+include libiommu/src/dma.mk
 include libiommu/model/local.mk
