@@ -1,0 +1,491 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * liommu/model.h - a VT-d unit in software (the hardware side).
+ *
+ * The model is what a driver programs: a register file with the
+ * specification's semantics (GCMD/GSTS, RTADDR, CCMD, IOTLB, IQA/IQH/IQT,
+ * ICS/IECTL, FSTS/FECTL/FEDATA/FEADDR, fault-recording registers, IRTA),
+ * legacy-mode DMA translation (root and context tables, 3/4/5-level
+ * second-level tables, 2 MiB and 1 GiB pages), caches that keep stale
+ * entries until the driver invalidates them (context cache, IOTLB,
+ * interrupt entry cache), queued invalidation, and interrupt-remapping
+ * translation of MSI writes.  Simulated devices call
+ * liommu_model_translate(), liommu_model_dma_read()/_write() and
+ * liommu_model_msi(); a driver reaches the registers through
+ * liommu_model_read32()/_write32()/... (the sim platform, liommu/sim.h,
+ * wires them to struct liommu_platform_ops).
+ *
+ * Memory: the model touches "physical memory" only through the bounded
+ * interface in struct liommu_model_mem.  A table pointer, descriptor or
+ * status address outside it is reported the way hardware reports an
+ * access error (fault reasons 0x07/0x08/0x09/0x23, IQE with IQEI = 2),
+ * never followed.
+ *
+ * Encodings come from liommu/vtd.h only.  Default capabilities mirror
+ * QEMU 7.2's intel-iommu with aw-bits=48, intremap=on:
+ * CAP 0x00d2008c222f0606, ECAP 0xf00f4a.
+ *
+ * Threading contract:
+ *  - Register accesses (liommu_model_read*()/_write*()) may come from any
+ *    thread; they are serialised by the model's register lock.  Queued
+ *    invalidation is processed synchronously inside the liommu_model_
+ *    write*() call that writes IQT (or sets GCMD.QIE over a non-empty
+ *    queue), in the writer's thread, under that lock: when the write
+ *    returns, every descriptor up to the new tail has completed (or the
+ *    queue stopped with FSTS.IQE).  Register-based invalidation (CCMD.ICC,
+ *    IOTLB.IVT) likewise completes before the write returns.
+ *  - liommu_model_translate(), _dma_read(), _dma_write() and _msi() may be
+ *    called from any number of threads concurrently with each other and
+ *    with register accesses.  Cache lookups take no lock: each cache is a
+ *    hash of 4-way buckets whose slots carry a sequence count (odd while
+ *    a slot is written; readers retry when it changed).  A miss walks the
+ *    tables with 8-byte single-copy-atomic acquire loads and inserts its
+ *    result.
+ *  - Memory ordering, what a driver thread may rely on:
+ *    (1) A table store made before an invalidation is submitted is seen
+ *        by every walk that starts after the invalidation completes.
+ *    (2) When an invalidation completes (the register write returns, or
+ *        the wait descriptor's status is written / ICS.IWC set), no cache
+ *        entry it covers survives, including entries being filled by
+ *        walks that raced with it: every invalidation advances an epoch
+ *        and waits for fills begun in the previous epoch to finish; a
+ *        fill that sees the epoch move removes what it inserted.
+ *    (3) A translation already under way when an invalidation completes
+ *        may still use what it looked up (a request in flight), exactly
+ *        as in hardware; the next request will not.
+ *    (4) Without invalidation, a cached translation keeps being used after
+ *        the table changes: staleness is observable, as on real hardware.
+ *    (5) The status write of an invalidation wait descriptor is a release
+ *        store: a driver that acquires the status word sees all effects of
+ *        the descriptors before it.
+ *  - Callbacks (struct liommu_model_config.event) run in the thread that
+ *    caused the event (a device thread that recorded a fault, or the
+ *    register writer) with no model lock held; they may call back into
+ *    the model.
+ *  - liommu_model_new()/_free() are not thread-safe against other use of
+ *    the same model.
+ *
+ * Errors: negative errno values; nothing aborts.
+ */
+#ifndef LIOMMU_MODEL_H
+#define LIOMMU_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <liommu/export.h>
+#include <liommu/liommu.h>
+#include <liommu/vtd.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct liommu_model;
+
+/**
+ * struct liommu_model_mem_ops - the bounded physical-memory interface.
+ * @read:  copy [@pa, @pa + @len) into @buf.  Return 0, or -EFAULT when
+ *         any byte of the range lies outside memory (then nothing is
+ *         copied).  An 8-byte read at an 8-byte aligned address must be
+ *         single-copy atomic (e.g. __atomic_load_n) because the driver
+ *         edits tables while devices translate.
+ * @write: copy @buf to [@pa, @pa + @len); 0 or -EFAULT as @read.  A 4-byte
+ *         aligned 4-byte write (a wait descriptor's status) must be a
+ *         single-copy-atomic release store.
+ *
+ * Context: called from device threads and from the register writer,
+ * concurrently; must not call back into the model.
+ */
+struct liommu_model_mem_ops {
+	int (*read)(void *priv, uint64_t pa, void *buf, size_t len);
+	int (*write)(void *priv, uint64_t pa, const void *buf, size_t len);
+};
+
+/**
+ * struct liommu_model_mem - where the model's physical memory is.
+ * @ops, @priv:  the access interface; required.
+ * @direct:      optional fast path: the host address of physical
+ *               [@direct_pa, @direct_pa + @direct_size).  Accesses wholly
+ *               inside that window are made directly (8-byte table loads
+ *               with __atomic_load_n), everything else goes through @ops.
+ *               NULL = always use @ops.
+ * @direct_pa:   physical address of @direct's first byte.
+ * @direct_size: bytes in the window.
+ */
+struct liommu_model_mem {
+	const struct liommu_model_mem_ops *ops;
+	void *priv;
+	void *direct;
+	uint64_t direct_pa;
+	uint64_t direct_size;
+};
+
+/* Events the unit signals with an MSI (spec 7.3 fault event, 6.5.2.9
+ * invalidation completion event). */
+enum liommu_model_event {
+	LIOMMU_MODEL_EV_FAULT = 1,	/* FEADDR/FEUADDR, FEDATA */
+	LIOMMU_MODEL_EV_INV_DONE = 2,	/* IEADDR/IEUADDR, IEDATA */
+};
+
+/**
+ * typedef liommu_model_event_fn - an interrupt message the unit sends.
+ * @priv: the config's @event_priv.
+ * @ev:   which event register set produced it.
+ * @addr: message address (upper:lower address registers).
+ * @data: message data.
+ *
+ * Called only when the event is not masked (FECTL.IM / IECTL.IM clear);
+ * a masked event leaves IP set and is sent when software clears IM.
+ * Context: see the threading contract at the top of this header.
+ */
+typedef void (*liommu_model_event_fn)(void *priv, enum liommu_model_event ev,
+				      uint64_t addr, uint32_t data);
+
+/**
+ * struct liommu_model_config - the unit's capability set and sizes.
+ * Fill with liommu_model_config_default() and change what you need.
+ * @sagaw:        supported address widths, VTD_SAGAW_39/_48/_57 bits.
+ * @mgaw:         maximum guest address width in bits (CAP.MGAW + 1),
+ *                up to the widest width in @sagaw.
+ * @domains:      number of domain IDs: 16, 64, 256, 1024, 4096, 16384
+ *                or 65536 (CAP.ND).
+ * @sllps:        superpage sizes, VTD_SLLPS_2M / VTD_SLLPS_1G bits.
+ * @nfr:          fault-recording registers, 1 .. 128 (CAP.NFR + 1).
+ * @mamv:         maximum address-mask value for page-selective IOTLB
+ *                invalidation (CAP.MAMV), 0 .. 63.
+ * @caching_mode: CAP.CM: not-present and erroneous entries are cached
+ *                too (context entries with domain 0, leaves with their
+ *                domain), so software must invalidate after making
+ *                entries present.
+ * @coherent:     ECAP.C (page-walk coherency).  Informational for the
+ *                model: its reads always see memory.
+ * @psi:          CAP.PSI (page-selective invalidation).
+ * @drain:        CAP.DRD and CAP.DWD (read/write draining).
+ * @rwbf:         CAP.RWBF (write-buffer flushing required).
+ * @qi:           ECAP.QI (queued invalidation).
+ * @ir:           ECAP.IR (interrupt remapping; needs @qi, spec 11.4.3).
+ * @eim:          ECAP.EIM (x2APIC mode, 32-bit destinations); needs @ir.
+ * @posted:       CAP.PI (posted interrupts); needs @ir.
+ * @pass_through: ECAP.PT (context TT = 2 passes requests through).
+ * @mhmv:         ECAP.MHMV (IEC index mask limit), 0 .. 15; used with @ir.
+ * @esrtps:       CAP.ESRTPS: SRTP also invalidates the context cache,
+ *                IOTLB (and PASID caches); otherwise SRTP only latches.
+ * @esirtps:      CAP.ESIRTPS: SIRTP also invalidates the IEC.
+ * @context_entries, @iotlb_entries, @iec_entries: cache capacities,
+ *                rounded up to a power of two, at least 4 each.
+ * @event, @event_priv: interrupt messages (NULL = dropped; IP still set).
+ * @mem:          physical memory; @mem.ops is required.
+ */
+struct liommu_model_config {
+	unsigned int sagaw;
+	unsigned int mgaw;
+	unsigned int domains;
+	unsigned int sllps;
+	unsigned int nfr;
+	unsigned int mamv;
+	bool caching_mode;
+	bool coherent;
+	bool psi;
+	bool drain;
+	bool rwbf;
+	bool qi;
+	bool ir;
+	bool eim;
+	bool posted;
+	bool pass_through;
+	unsigned int mhmv;
+	bool esrtps;
+	bool esirtps;
+	unsigned int context_entries;
+	unsigned int iotlb_entries;
+	unsigned int iec_entries;
+	liommu_model_event_fn event;
+	void *event_priv;
+	struct liommu_model_mem mem;
+};
+
+/* Register layout chosen by the model, as QEMU: fault-recording registers
+ * at 0x220 (CAP.FRO = 0x22), IVA at 0xf0 and IOTLB at 0xf8 (ECAP.IRO = 0xf). */
+#define LIOMMU_MODEL_FRCD_OFFSET	0x220
+#define LIOMMU_MODEL_IVA_OFFSET		0x0f0
+/* VER register value (major 1, minor 0), as QEMU. */
+#define LIOMMU_MODEL_VERSION		0x10
+
+/**
+ * liommu_model_config_default() - QEMU 7.2 intel-iommu defaults
+ * (aw-bits=48, intremap=on, eim off, pt on): SAGAW 39+48, MGAW 48, 65536
+ * domains, 2 MiB and 1 GiB pages, one fault record, MAMV 18, PSI, drain,
+ * QI, IR, PT, MHMV 15, coherency off, caching mode off; caches of 256
+ * context, 1024 IOTLB and 256 IEC entries; no event callback; no memory
+ * (set @mem before liommu_model_new()).
+ * Context: any.
+ */
+LIOMMU_EXPORT void liommu_model_config_default(struct liommu_model_config *cfg);
+
+/**
+ * liommu_model_new() - create a unit in its reset state.
+ * @cfg: the configuration; copied.
+ * @out: the new model.
+ *
+ * Return: 0; -EINVAL when the configuration is not a valid VT-d capability
+ * set (no or unknown SAGAW bits, MGAW out of range, @domains not a power
+ * of four in 16..65536, @nfr out of range, EIM without IR, IR without QI,
+ * missing @mem.ops) or -ENOMEM.
+ * Context: may block.
+ */
+LIOMMU_EXPORT int liommu_model_new(const struct liommu_model_config *cfg,
+				   struct liommu_model **out);
+
+/** liommu_model_free() - destroy a model; NULL is accepted.  No other call
+ * may be running on it.  Context: may block. */
+LIOMMU_EXPORT void liommu_model_free(struct liommu_model *m);
+
+/**
+ * liommu_model_reset() - power-on reset: registers to their reset values
+ * (translation, QI and IR disabled, faults cleared), caches emptied.
+ * Statistics are kept.
+ * Context: takes the register lock; may wait for in-flight fills.
+ */
+LIOMMU_EXPORT void liommu_model_reset(struct liommu_model *m);
+
+/** liommu_model_cap() / _ecap() - the CAP and ECAP register values.
+ * Context: any. */
+LIOMMU_EXPORT uint64_t liommu_model_cap(const struct liommu_model *m);
+LIOMMU_EXPORT uint64_t liommu_model_ecap(const struct liommu_model *m);
+
+/**
+ * liommu_model_read32() / _read64() / _write32() / _write64() - register
+ * access at byte offset @off (spec 11.4).  64-bit registers may also be
+ * accessed as two 32-bit halves (the low half at @off, the high half at
+ * @off + 4); a write to the half that carries a command bit (CCMD.ICC,
+ * IOTLB.IVT at +4) acts as the 64-bit write would with the other half's
+ * latched value.  Reserved bits and unimplemented offsets read as zero;
+ * writes to read-only bits are ignored; RW1C bits clear when written 1.
+ * Offsets at or above VTD_REG_WINDOW_SIZE or not naturally aligned read
+ * as zero and ignore writes.
+ * Context: takes the register lock; a write that starts invalidation
+ * waits for fills in flight (bounded: walks do not block).
+ */
+LIOMMU_EXPORT uint32_t liommu_model_read32(struct liommu_model *m, uint32_t off);
+LIOMMU_EXPORT uint64_t liommu_model_read64(struct liommu_model *m, uint32_t off);
+LIOMMU_EXPORT void liommu_model_write32(struct liommu_model *m, uint32_t off,
+					uint32_t val);
+LIOMMU_EXPORT void liommu_model_write64(struct liommu_model *m, uint32_t off,
+					uint64_t val);
+
+/* Request flags for translation and DMA. */
+#define LIOMMU_MODEL_READ	0x1u	/* read request (T = 1 in a fault) */
+#define LIOMMU_MODEL_WRITE	0x2u	/* write request (T = 0) */
+/* Report a fault to the caller but do not record it in the fault
+ * registers or signal it (a probe, e.g. for exposure measurements). */
+#define LIOMMU_MODEL_NO_RECORD	0x100u
+
+/**
+ * struct liommu_model_xlate - a successful translation.
+ * @pa:        the physical address of the requested IOVA.
+ * @page_size: size of the page it lies in (4 KiB, 2 MiB, 1 GiB; 4 KiB for
+ *             untranslated requests: TE clear or pass-through).
+ * @perm:      LIOMMU_MODEL_READ/_WRITE the page allows.
+ * @did:       domain of the context entry (0 when TE is clear).
+ * @iotlb_hit: served from the IOTLB (or not translated at all).
+ */
+struct liommu_model_xlate {
+	uint64_t pa;
+	uint64_t page_size;
+	unsigned int perm;
+	uint16_t did;
+	bool iotlb_hit;
+};
+
+/**
+ * liommu_model_translate() - translate one DMA request (spec 3.4, 3.6).
+ * @m:      the unit.
+ * @sid:    requester source-id (bus << 8 | devfn).
+ * @iova:   the request address.
+ * @flags:  LIOMMU_MODEL_READ and/or _WRITE, optionally _NO_RECORD.
+ * @out:    the translation on success.  May be NULL.
+ * @fault:  on -EFAULT, the fault as the hardware records it (page address,
+ *          sid, reason, is_write).  May be NULL.
+ *
+ * With GSTS.TES clear, requests are not translated (pa = iova), as QEMU
+ * and the spec (3.1: "DMA requests are not remapped") do.  Otherwise the
+ * context cache and IOTLB are consulted and on a miss the root, context
+ * and second-level tables are walked.  Faults are recorded in the fault
+ * registers (and signalled) unless the context entry's FPD is set or
+ * @flags has LIOMMU_MODEL_NO_RECORD.
+ *
+ * Return: 0, -EFAULT (translation fault, see @fault), -EINVAL (@flags has
+ * neither READ nor WRITE).
+ * Context: any thread; lock-free on an IOTLB hit; may invoke the event
+ * callback when it records a fault.
+ */
+LIOMMU_EXPORT int liommu_model_translate(struct liommu_model *m, uint16_t sid,
+					 uint64_t iova, unsigned int flags,
+					 struct liommu_model_xlate *out,
+					 struct liommu_fault *fault);
+
+/**
+ * liommu_model_dma_read() / _dma_write() - a device's DMA through the unit.
+ * @m:     the unit.
+ * @sid:   requester source-id.
+ * @iova:  first byte.
+ * @buf:   destination (read) or source (write) in the caller's memory.
+ * @len:   bytes; the range may cross pages of any size.
+ * @fault: on -EFAULT, the first fault.  May be NULL.
+ *
+ * Every page of the range is translated before any byte moves: on a fault
+ * nothing is copied, the fault is recorded as by liommu_model_translate()
+ * and returned.
+ * Return: 0; -EFAULT (translation fault); -EIO (translated to an address
+ * outside memory: the request is aborted, as a master abort, and no
+ * VT-d fault exists; @fault->reason is 0); -EINVAL (@iova + @len
+ * overflows); -ENOMEM.
+ * Context: any thread, as liommu_model_translate().
+ */
+LIOMMU_EXPORT int liommu_model_dma_read(struct liommu_model *m, uint16_t sid,
+					uint64_t iova, void *buf, size_t len,
+					struct liommu_fault *fault);
+LIOMMU_EXPORT int liommu_model_dma_write(struct liommu_model *m, uint16_t sid,
+					 uint64_t iova, const void *buf, size_t len,
+					 struct liommu_fault *fault);
+
+/* What an MSI write became. */
+enum liommu_model_irq_kind {
+	LIOMMU_MODEL_IRQ_PASSTHROUGH = 1,	/* not remapped (IR off, or
+						 * compatibility format with CFI) */
+	LIOMMU_MODEL_IRQ_REMAPPED = 2,		/* remapped-format IRTE (9.10) */
+	LIOMMU_MODEL_IRQ_POSTED = 3,		/* posted-format IRTE (9.11) */
+};
+
+/**
+ * struct liommu_model_irq - a translated interrupt request.
+ * @kind:     see enum liommu_model_irq_kind.
+ * @index:    the IRTE index used (handle + subhandle); remapped/posted.
+ * @vector:   vector (posted: the virtual vector).
+ * @dest:     destination APIC ID: 8 bits (IRTA.EIME = 0, IRTE bits 47:40)
+ *            or 32 bits (EIME = 1).  Remapped only.
+ * @dest_logical: DM; @redir_hint: RH; @level: TM; @delivery_mode: DLM.
+ * @pda:      posted: the 64-byte aligned posted-interrupt descriptor.
+ * @urgent:   posted: URG.
+ * @addr, @data: passthrough: the original message.
+ */
+struct liommu_model_irq {
+	enum liommu_model_irq_kind kind;
+	uint16_t index;
+	uint8_t vector;
+	uint32_t dest;
+	bool dest_logical;
+	bool redir_hint;
+	bool level;
+	uint8_t delivery_mode;
+	uint64_t pda;
+	bool urgent;
+	uint64_t addr;
+	uint32_t data;
+};
+
+/**
+ * liommu_model_msi() - interrupt-remapping translation of an MSI write
+ * (spec 5.1).
+ * @m:     the unit.
+ * @sid:   requester source-id.
+ * @addr:  the MSI address (0xFEEx_xxxx).
+ * @data:  the MSI data.
+ * @flags: 0 or LIOMMU_MODEL_NO_RECORD.
+ * @out:   the result on success.  May be NULL.
+ * @fault: on -EFAULT, the interrupt-remapping fault (reason 0x20-0x27,
+ *         addr = index << 48 when an index was involved, as recorded).
+ *         May be NULL.
+ *
+ * With GSTS.IRES clear the message passes through.  Otherwise a
+ * remappable-format message is looked up in the interrupt entry cache or
+ * the table IRTA latched at SIRTP; a compatibility-format message passes
+ * through only when GSTS.CFIS is set and is blocked (0x25) otherwise.
+ * Faults are recorded unless the IRTE's FPD is set or NO_RECORD.
+ * Return: 0, -EFAULT, -EINVAL (@addr not in 0xFEEx_xxxx).
+ * Context: any thread; lock-free on an IEC hit.
+ */
+LIOMMU_EXPORT int liommu_model_msi(struct liommu_model *m, uint16_t sid,
+				   uint64_t addr, uint32_t data, unsigned int flags,
+				   struct liommu_model_irq *out,
+				   struct liommu_fault *fault);
+
+/**
+ * struct liommu_model_stats - counters since liommu_model_new().  Each
+ * field is exact once the threads that use the model are quiescent;
+ * while they run, a field may lag by the requests in progress.
+ * @translations:  DMA translation requests (TE set), faults included.
+ * @untranslated:  requests passed through with TE clear.
+ * @iotlb_hits, @iotlb_misses: IOTLB lookups.
+ * @ctx_hits, @ctx_misses: context-cache lookups.
+ * @walks:         second-level table walks started.
+ * @walk_loads:    table entries read by walks (root/context excluded).
+ * @iec_hits, @iec_misses: interrupt entry cache lookups.
+ * @ctx_invs:      context-cache invalidations (register or descriptor).
+ * @iotlb_invs_global, @iotlb_invs_domain, @iotlb_invs_page: IOTLB
+ *                 invalidations by the granularity performed.
+ * @iotlb_entries_dropped: IOTLB entries removed by invalidations.
+ * @iec_invs:      interrupt entry cache invalidations.
+ * @inv_waits:     invalidation wait descriptors completed.
+ * @qi_descs:      descriptors fetched from the invalidation queue.
+ * @qi_errors:     times the queue stopped with IQE.
+ * @faults:        faults recorded in a fault-recording register.
+ * @faults_lost:   faults not recorded: registers full (PFO) or the
+ *                 unrecorded-fault window described in spec 7.2.1.
+ * @faults_suppressed: faults not recorded because of FPD.
+ * @fault_events, @inv_events: interrupt messages sent.
+ * @irqs_remapped, @irqs_posted, @irqs_passthrough: MSIs by outcome.
+ * @dma_read_bytes, @dma_write_bytes: bytes moved by the DMA API.
+ */
+struct liommu_model_stats {
+	uint64_t translations;
+	uint64_t untranslated;
+	uint64_t iotlb_hits;
+	uint64_t iotlb_misses;
+	uint64_t ctx_hits;
+	uint64_t ctx_misses;
+	uint64_t walks;
+	uint64_t walk_loads;
+	uint64_t iec_hits;
+	uint64_t iec_misses;
+	uint64_t ctx_invs;
+	uint64_t iotlb_invs_global;
+	uint64_t iotlb_invs_domain;
+	uint64_t iotlb_invs_page;
+	uint64_t iotlb_entries_dropped;
+	uint64_t iec_invs;
+	uint64_t inv_waits;
+	uint64_t qi_descs;
+	uint64_t qi_errors;
+	uint64_t faults;
+	uint64_t faults_lost;
+	uint64_t faults_suppressed;
+	uint64_t fault_events;
+	uint64_t inv_events;
+	uint64_t irqs_remapped;
+	uint64_t irqs_posted;
+	uint64_t irqs_passthrough;
+	uint64_t dma_read_bytes;
+	uint64_t dma_write_bytes;
+};
+
+/**
+ * liommu_model_get_stats() - add up the counters.
+ * Context: any thread; takes the statistics lock (not the register lock).
+ */
+LIOMMU_EXPORT void liommu_model_get_stats(struct liommu_model *m,
+					  struct liommu_model_stats *st);
+
+/**
+ * liommu_model_iotlb_count() - valid entries now in the IOTLB (tests and
+ * diagnostics; a racy snapshot while devices run).  Context: any.
+ */
+LIOMMU_EXPORT unsigned int liommu_model_iotlb_count(struct liommu_model *m);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LIOMMU_MODEL_H */
