@@ -1,1 +1,19 @@
 # SPDX-License-Identifier: MIT
+# Unit bring-up, invalidation and faults against tests/fake-vtd.c.
+# Linked statically (-static) to reach the driver's internal functions.
+check_PROGRAMS += tests/check-unit tests/check-fault
+
+UNIT_TEST_SOURCES = tests/runner.c tests/fake-vtd.c tests/fake-vtd.h tests/unit-tests.h
+UNIT_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/libiommu/src
+
+tests_check_unit_SOURCES = $(UNIT_TEST_SOURCES) tests/check-unit.c
+tests_check_unit_CPPFLAGS = $(UNIT_TEST_CPPFLAGS) -DCHECK_SUITE=unit_suite
+tests_check_unit_CFLAGS = $(TEST_CFLAGS)
+tests_check_unit_LDFLAGS = -static
+tests_check_unit_LDADD = $(TEST_LIBS)
+
+tests_check_fault_SOURCES = $(UNIT_TEST_SOURCES) tests/check-fault.c
+tests_check_fault_CPPFLAGS = $(UNIT_TEST_CPPFLAGS) -DCHECK_SUITE=fault_suite
+tests_check_fault_CFLAGS = $(TEST_CFLAGS)
+tests_check_fault_LDFLAGS = -static
+tests_check_fault_LDADD = $(TEST_LIBS)

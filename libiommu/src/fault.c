@@ -123,22 +123,34 @@ int liommu_unit_read_faults(struct liommu_unit *unit, struct liommu_fault *out,
 
 	pthread_mutex_lock(&unit->fault_lock);
 	fsts = liommu__rd32(unit->plat, VTD_FSTS_REG);
-	/* FRI is only meaningful while PPF is set (11.4.9.1). */
+	/*
+	 * FRI is only meaningful while PPF is set (11.4.9.1) and names the
+	 * register that was recorded when PPF went from 0 to 1; the pending
+	 * records follow it around the ring.  FRI does not move when
+	 * software clears records, so after a call that stopped at @max the
+	 * leading records are already clear: skip those, then take the run
+	 * of set ones.
+	 */
 	if (fsts & VTD_FSTS_PPF) {
+		bool in_run = false;
+
 		idx = (unsigned int)vtd_field_get(VTD_FSTS_FRI, fsts) % nfr;
-		for (i = 0; i < nfr && (size_t)n < max; i++) {
+		for (i = 0; i < nfr && (size_t)n < max; i++, idx = (idx + 1) % nfr) {
 			uint32_t off = vtd_frcd_reg(unit->cap, idx);
 			uint64_t hi = liommu__rd64(unit->plat, off + 8);
 			uint64_t lo;
 
-			if (!(hi & VTD_FRCD_HI_F))
-				break;
+			if (!(hi & VTD_FRCD_HI_F)) {
+				if (in_run)
+					break;
+				continue;
+			}
+			in_run = true;
 			/* The unit sets F after the other fields (11.4.14):
 			 * F first, then the rest is stable. */
 			lo = liommu__rd64(unit->plat, off);
 			liommu_fault_decode(lo, hi, &out[n++]);
 			liommu__wr32(unit->plat, off + 12, (uint32_t)(VTD_FRCD_HI_F >> 32));
-			idx = (idx + 1) % nfr;
 		}
 	}
 	if (fsts & VTD_FSTS_PFO) {
