@@ -146,6 +146,25 @@ void liommu__page_free(struct liommu_unit *u, struct liommu_page *pg);
 void liommu__flush(const struct liommu_unit *u, const void *va, size_t len);
 /* Monotonic microseconds, for bounded waits. */
 uint64_t liommu__now_us(void);
+/*
+ * Write barrier: CPU stores to memory the unit reads (descriptors, table
+ * entries) become visible before a later register write or store.  On
+ * x86 "writes are not reordered with older writes", uncached MMIO writes
+ * included (SDM vol. 3A, memory ordering), so a compiler barrier is enough
+ * there; elsewhere a full fence.  Not atomic_thread_fence(): GCC rejects
+ * it under TSan.
+ */
+#if defined(__x86_64__) || defined(__i386__)
+static inline void liommu__wmb(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+#else
+static inline void liommu__wmb(void)
+{
+	__sync_synchronize();
+}
+#endif
 /* Poll a register until (value & mask) == want, bounded by
  * cfg.timeout_us.  *last (may be NULL) gets the last value read.
  * Return: 0 or -ETIMEDOUT. */

@@ -80,7 +80,7 @@ static void iq_kick_locked(struct liommu_unit *u)
 {
 	/* The descriptors must be in memory before the unit may fetch them:
 	 * order the stores above before the tail register write. */
-	atomic_thread_fence(memory_order_seq_cst);
+	liommu__wmb();
 	liommu__wr64(u->plat, VTD_IQT_REG,
 		     vtd_field_prep(VTD_IQ_QT, u->iq_tail));
 }
@@ -146,7 +146,7 @@ static void iq_recover_iqe_locked(struct liommu_unit *u)
 		    (unsigned long long)bad->hi, (unsigned long long)bad->lo);
 	iq_write_slot_locked(u, head,
 			     vtd_inv_wait(true, 0, status_pa(u, STATUS_SCRATCH), false, false));
-	atomic_thread_fence(memory_order_seq_cst);
+	liommu__wmb();
 	liommu__wr32(u->plat, VTD_FSTS_REG, (uint32_t)VTD_FSTS_IQE);
 	iq_kick_locked(u);
 	count(&u->st_inv_errors, 1);
