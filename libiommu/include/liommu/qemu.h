@@ -8,16 +8,35 @@
  * gives register and PCI access, and guest RAM is a shared file mapped
  * into this process so table pages are written directly.  The resulting
  * platform drives the real QEMU VT-d model, an implementation written by
- * other people: it is the project's hardware oracle.
+ * other people: it is the project's hardware oracle.  docs/qemu-oracle.md
+ * has the command line and the QEMU 7.2 facts it relies on.
  *
  * edu (PCI 1234:11e8, 00:01.0) is the DMA engine: liommu_qemu_edu_dma()
  * copies between its 4 KiB internal buffer and an IOVA, through the IOMMU.
  * edu's DMA mask is 28 bits: IOVAs must stay below 256 MiB.
  *
- * Threading: one thread at a time per struct liommu_qemu (the qtest
- * socket is a single request/response stream).  The platform's register
- * ops take an internal lock so a driver may still call them from several
- * threads.
+ * Guest physical memory (guest RAM is at physical 0, and the pointer from
+ * liommu_qemu_ram() plus a physical address is its CPU view):
+ *   [0, 1 MiB)                 legacy area, overlaid by ROM: never used;
+ *   liommu_qemu_data_region()  [1 MiB, RAM / 2): the caller's, never
+ *                              touched by the platform (DMA buffers);
+ *   [RAM / 2, RAM)             the page pool behind the platform's
+ *                              page_alloc and liommu_qemu_alloc_pages().
+ *
+ * Threading: the platform's ops, liommu_qemu_qtest(), the PCI accessors,
+ * liommu_qemu_edu_dma(), liommu_qemu_hmp() and the page-pool functions
+ * may be called from several threads: each qtest exchange (and each
+ * two-step PCI configuration access) holds an internal lock, DMA commands
+ * and QMP commands have their own.  liommu_qemu_start() and
+ * liommu_qemu_stop() must not race with anything else on the instance.
+ * QEMU is killed when the *thread* that called liommu_qemu_start() exits
+ * (PR_SET_PDEATHSIG, so that a crashed test leaves no QEMU behind): start
+ * it from a thread that outlives its use.
+ *
+ * Errors: QEMU is outside this process and its replies are checked; FAIL,
+ * garbage, EOF give -EIO and a missing reply -ETIMEDOUT.  After EOF,
+ * garbage or a timeout the connection is considered broken and every
+ * later call fails with -EIO (register reads then return all ones).
  */
 #ifndef LIOMMU_QEMU_H
 #define LIOMMU_QEMU_H
@@ -25,6 +44,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <liommu/export.h>
 #include <liommu/liommu.h>
@@ -41,11 +61,16 @@ struct liommu_qemu;
  * @qemu_path:    binary; NULL = $LIOMMU_QEMU, else the path found at
  *                configure time, else "qemu-system-x86_64" from $PATH.
  * @aw_bits:      intel-iommu aw-bits, 39 or 48 (QEMU 7.2); 0 = 48.
- * @intremap:     intel-iommu intremap=on (needs the split irqchip).
+ * @intremap:     intel-iommu intremap=on (ECAP.IR).  Works under TCG with
+ *                QEMU 7.2's default irqchip; ECAP.EIM stays 0, since
+ *                QEMU only offers eim=on with KVM's split irqchip.
  * @caching_mode: intel-iommu caching-mode=on (CAP.CM).
- * @ram_mb:       guest RAM in MiB, 0 = 256.
+ * @ram_mb:       guest RAM in MiB, 32..2048; 0 = 256.
  * @qmp:          also open a QMP monitor (liommu_qemu_hmp()).
- * @timeout_ms:   bound for start-up and each reply; 0 = 10 s.
+ * @timeout_ms:   bound for start-up, for each reply and for each DMA;
+ *                0 = 10 s.
+ * @log, @log_priv: diagnostics (why QEMU refused to start: its stderr);
+ *                NULL = silent.
  */
 struct liommu_qemu_config {
 	const char *qemu_path;
@@ -55,31 +80,83 @@ struct liommu_qemu_config {
 	unsigned int ram_mb;
 	bool qmp;
 	unsigned int timeout_ms;
+	liommu_log_fn log;
+	void *log_priv;
 };
 
 /**
  * liommu_qemu_start() - launch QEMU and connect to it.
- * Return: 0; -ENOENT (no QEMU binary), -ETIMEDOUT, -EIO (QEMU exited or
- * spoke something unexpected), -ENOMEM.  Context: blocks (~0.3 s).
+ * @cfg: configuration, NULL for defaults.
+ * @out: the new instance.
+ *
+ * Temporary files (firmware, RAM file, sockets, in a private directory)
+ * are unlinked before this returns.
+ *
+ * Return: 0; -EINVAL (bad configuration), -ENOENT (no QEMU binary),
+ * -ETIMEDOUT, -EIO (QEMU exited or spoke something unexpected), -ENODEV
+ * (no edu device), -ENOMEM.
+ * Context: blocks (about 0.2 s); forks.
  */
 LIOMMU_EXPORT int liommu_qemu_start(const struct liommu_qemu_config *cfg,
 				    struct liommu_qemu **out);
 
 /**
- * liommu_qemu_stop() - kill QEMU, wait for it, remove its socket, firmware
- * and RAM files.  Every unit on the platform must be freed first.  NULL is
- * accepted.  Files are also removed if the process dies (they are
- * unlinked as soon as QEMU has opened them).
+ * liommu_qemu_stop() - kill QEMU (SIGKILL), reap it, unmap guest RAM and
+ * free the platform.  Every unit on the platform must be freed first.
+ * NULL is accepted.
+ * Context: blocks until QEMU is reaped, at most @timeout_ms.
  */
 LIOMMU_EXPORT void liommu_qemu_stop(struct liommu_qemu *q);
 
-/** liommu_qemu_platform() - the platform (owned by @q). */
+/**
+ * liommu_qemu_platform() - the platform (owned by @q: do not free it).
+ * Return: the platform.  Context: any.
+ */
 LIOMMU_EXPORT struct liommu_platform *liommu_qemu_platform(struct liommu_qemu *q);
 
-/** liommu_qemu_ram() - guest RAM as mapped in this process; PA = offset. */
+/**
+ * liommu_qemu_ram() - guest RAM as mapped in this process.
+ * @size: set to its size in bytes; may be NULL.
+ * Return: the mapping; guest physical address = offset.  Context: any.
+ */
 LIOMMU_EXPORT void *liommu_qemu_ram(struct liommu_qemu *q, size_t *size);
 
-/** liommu_qemu_edu_sid() - edu's source-id (bus 0, device 1, function 0). */
+/**
+ * liommu_qemu_data_region() - guest physical range reserved for the
+ * caller's DMA buffers: [1 MiB, RAM / 2).  The platform never allocates
+ * from it.
+ * Return: 0 or -EINVAL.  Context: any.
+ */
+LIOMMU_EXPORT int liommu_qemu_data_region(const struct liommu_qemu *q,
+					  uint64_t *base, uint64_t *size);
+
+/**
+ * liommu_qemu_alloc_pages() - @n physically contiguous, zeroed 4 KiB pages
+ * from the page pool (the platform's page_alloc takes one at a time).
+ * @va: CPU pointer.  @pa: guest physical address.
+ * Return: 0, -EINVAL, -ENOMEM (pool exhausted).  Context: thread-safe.
+ */
+LIOMMU_EXPORT int liommu_qemu_alloc_pages(struct liommu_qemu *q, unsigned int n,
+					  void **va, uint64_t *pa);
+
+/**
+ * liommu_qemu_free_pages() - give back pages from liommu_qemu_alloc_pages().
+ * Return: 0; -EINVAL when the range is outside the pool or not entirely
+ * allocated (nothing is freed then).  Context: thread-safe.
+ */
+LIOMMU_EXPORT int liommu_qemu_free_pages(struct liommu_qemu *q, uint64_t pa,
+					 unsigned int n);
+
+/**
+ * liommu_qemu_pid() - QEMU's process ID (0 once it has been reaped).
+ * Return: the pid.  Context: any.
+ */
+LIOMMU_EXPORT pid_t liommu_qemu_pid(const struct liommu_qemu *q);
+
+/**
+ * liommu_qemu_edu_sid() - edu's source-id (bus 0, found at start-up).
+ * Return: bus << 8 | devfn.  Context: any.
+ */
 LIOMMU_EXPORT uint16_t liommu_qemu_edu_sid(const struct liommu_qemu *q);
 
 enum liommu_edu_dir {
@@ -87,56 +164,92 @@ enum liommu_edu_dir {
 	LIOMMU_EDU_TO_RAM = 1,		/* device writes memory: edu -> RAM */
 };
 
-/* edu's internal buffer as the DMA engine addresses it. */
+/*
+ * edu's internal buffer as the DMA engine addresses it.  QEMU 7.2's edu
+ * stops the whole emulator (hw_error) when a transfer reaches the
+ * buffer's last byte: its range check compares the exclusive end with
+ * "<" (fixed in later QEMU).  Transfers must therefore end within the
+ * first LIOMMU_EDU_BUF_USABLE bytes.
+ */
 #define LIOMMU_EDU_BUF_ADDR	0x40000u
 #define LIOMMU_EDU_BUF_SIZE	4096u
+#define LIOMMU_EDU_BUF_USABLE	(LIOMMU_EDU_BUF_SIZE - 1)
 #define LIOMMU_EDU_DMA_MASK	((1ULL << 28) - 1)
 
 /**
  * struct liommu_qemu_dma_result - what one edu DMA did.
- * @faulted: a new primary fault was recorded (FSTS.PPF went from 0 to 1,
- *           or a new record appeared); the DMA moved no bytes.
- * @fault:   the record at FSTS.FRI, decoded.  The record is left pending:
- *           clear it with liommu_unit_read_faults().
+ * @faulted:  a new primary fault was recorded (a fault-recording
+ *            register's F went from 0 to 1).  A blocked write leaves
+ *            memory alone; a blocked read fills edu's buffer range with
+ *            zeros (QEMU 7.2 completes it from unassigned memory, where
+ *            hardware would abort it).
+ * @overflow: FSTS.PFO went from 0 to 1: the DMA faulted, no record.
+ * @index:    the new record's index when @faulted.
+ * @fault:    that record, decoded.  It is left pending (F = 1, FSTS.PPF
+ *            set): clear it with liommu_unit_read_faults().
+ *
+ * While a record of edu's source-id is pending, QEMU 7.2 drops further
+ * faults from it without a record or PFO ("compression of faults", spec
+ * 7.2.1): such a DMA is blocked yet reports neither flag.  Clear faults
+ * between DMAs that are expected to fault.
  */
 struct liommu_qemu_dma_result {
 	bool faulted;
+	bool overflow;
+	unsigned int index;
 	struct liommu_fault fault;
 };
 
 /**
  * liommu_qemu_edu_dma() - run one edu DMA through the IOMMU and wait.
  * @dir:     direction, see enum liommu_edu_dir.
- * @iova:    the I/O virtual address (below 2^28).
+ * @iova:    the I/O virtual address; [@iova, @iova + @len) below 2^28.
  * @buf_off: offset in edu's 4 KiB buffer.
- * @len:     bytes, @buf_off + @len <= 4096.
+ * @len:     bytes, 1 <= @len, @buf_off + @len <= LIOMMU_EDU_BUF_USABLE.
  * @res:     outcome; may be NULL.
  * Return: 0 when the command completed (check @res for a fault), -EINVAL,
- * -ETIMEDOUT, -EIO.
+ * -EBUSY (an earlier DMA has not completed), -ETIMEDOUT, -EIO.
+ * Context: blocks (about 1 ms); serialised with other DMAs of @q.
  */
 LIOMMU_EXPORT int liommu_qemu_edu_dma(struct liommu_qemu *q, enum liommu_edu_dir dir,
 				      uint64_t iova, uint32_t buf_off, uint32_t len,
 				      struct liommu_qemu_dma_result *res);
 
 /**
- * liommu_qemu_qtest() - send one raw qtest command line (no newline) and
- * copy the reply line (without "OK "/"FAIL ") into @reply.
- * Return: 0 for OK, -EIO for FAIL or a broken connection, -ETIMEDOUT.
+ * liommu_qemu_qtest() - send one raw qtest command line and return the
+ * text after "OK " (or "FAIL ") in @reply, truncated to @reply_len - 1
+ * bytes.  @reply may be NULL.  QEMU 7.2 aborts on some malformed
+ * commands (e.g. "readl" without an address); later calls then fail with
+ * -EIO.
+ * Return: 0 for OK; -EINVAL (empty, or a line break in @cmd), -EIO for
+ * FAIL or a broken connection, -ETIMEDOUT.
+ * Context: blocks; thread-safe.
  */
 LIOMMU_EXPORT int liommu_qemu_qtest(struct liommu_qemu *q, const char *cmd,
 				    char *reply, size_t reply_len);
 
-/** PCI configuration space of bus 0 through ports 0xcf8/0xcfc. */
+/**
+ * liommu_qemu_pci_read32() - PCI configuration read on bus 0 through
+ * ports 0xcf8/0xcfc.  @reg must be 4-byte aligned and below 256.
+ * Return: the value; 0xffffffff (as for a master abort) on bad arguments
+ * or a qtest error.  Context: blocks; thread-safe.
+ */
 LIOMMU_EXPORT uint32_t liommu_qemu_pci_read32(struct liommu_qemu *q, unsigned int devfn,
 					      unsigned int reg);
-LIOMMU_EXPORT void liommu_qemu_pci_write32(struct liommu_qemu *q, unsigned int devfn,
-					   unsigned int reg, uint32_t val);
+/**
+ * liommu_qemu_pci_write32() - PCI configuration write on bus 0.
+ * Return: 0, -EINVAL, -EIO, -ETIMEDOUT.  Context: blocks; thread-safe.
+ */
+LIOMMU_EXPORT int liommu_qemu_pci_write32(struct liommu_qemu *q, unsigned int devfn,
+					  unsigned int reg, uint32_t val);
 
 /**
  * liommu_qemu_hmp() - run a human monitor command (e.g. "info lapic")
  * through QMP's human-monitor-command; needs @qmp in the config.
  * @out: malloc'd text of the reply, unescaped; the caller frees it.
- * Return: 0, -ENOTCONN (no QMP), -EIO, -ETIMEDOUT.
+ * Return: 0, -EINVAL, -ENOTCONN (no QMP), -EIO (error reply, malformed
+ * JSON, broken connection), -ETIMEDOUT, -ENOMEM.
+ * Context: blocks; thread-safe.
  */
 LIOMMU_EXPORT int liommu_qemu_hmp(struct liommu_qemu *q, const char *cmd, char **out);
 
