@@ -1,10 +1,16 @@
 # SPDX-License-Identifier: MIT
-# Unit bring-up, invalidation and faults against tests/fake-vtd.c.
+# Unit bring-up, invalidation and faults: against tests/fake-vtd.c always,
+# and against QEMU's VT-d model when configure found qemu-system-x86_64.
 # Linked statically (-static) to reach the driver's internal functions.
 check_PROGRAMS += tests/check-unit tests/check-fault
 
 UNIT_TEST_SOURCES = tests/runner.c tests/fake-vtd.c tests/fake-vtd.h tests/unit-tests.h
 UNIT_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/libiommu/src
+if HAVE_QEMU
+UNIT_TEST_SOURCES += tests/check-unit-qemu.c
+UNIT_TEST_CPPFLAGS += -DLIOMMU_QEMU_TESTS
+endif
+EXTRA_DIST += tests/check-unit-qemu.c
 
 tests_check_unit_SOURCES = $(UNIT_TEST_SOURCES) tests/check-unit.c
 tests_check_unit_CPPFLAGS = $(UNIT_TEST_CPPFLAGS) -DCHECK_SUITE=unit_suite
