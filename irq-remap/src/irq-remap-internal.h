@@ -17,7 +17,8 @@
 
 #include <liommu/irte.h>
 
-/* Store @val into one half of a live IRTE (an atomic, ordered store). */
+/* Store @val into one half of a live IRTE: an atomic store with release
+ * semantics, so it is ordered after every earlier store to the entry. */
 typedef void (*liommu__irte_store_fn)(void *cookie, uint64_t *half, uint64_t val);
 
 void liommu__irte_store_half(void *cookie, uint64_t *half, uint64_t val);

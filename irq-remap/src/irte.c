@@ -407,8 +407,10 @@ static bool irte_cmpxchg16b(struct vtd_irte *slot, struct vtd_irte old,
 void liommu__irte_store_half(void *cookie, uint64_t *half, uint64_t val)
 {
 	(void)cookie;
-	/* A release store: the compiler keeps program order, and x86 stores
-	 * reach the coherent remapping hardware in that order (TSO). */
+	/* A release store orders every earlier store before it, which is
+	 * the fence between the two halves; x86 stores then reach the
+	 * coherent remapping hardware in program order (TSO).  No separate
+	 * fence: each store carries its own release. */
 	__atomic_store_n(half, val, __ATOMIC_RELEASE);
 }
 
@@ -431,14 +433,12 @@ int liommu__irte_update(struct vtd_irte *slot, const struct vtd_irte *val,
 		 * the rest of a not-present entry, so the high half goes in
 		 * first and P appears last, with a complete entry beneath. */
 		store(cookie, &slot->hi, val->hi);
-		__atomic_thread_fence(__ATOMIC_RELEASE);
 		store(cookie, &slot->lo, val->lo);
 		return 0;
 	}
 	if (!(val->lo & VTD_IRTE_LO_P)) {
 		/* Becoming not-present: clear P first, then the rest. */
 		store(cookie, &slot->lo, val->lo);
-		__atomic_thread_fence(__ATOMIC_RELEASE);
 		store(cookie, &slot->hi, val->hi);
 		return 0;
 	}
@@ -457,9 +457,7 @@ int liommu__irte_update(struct vtd_irte *slot, const struct vtd_irte *val,
 	if (!(flags & LIOMMU_IRTE_UPDATE_TRANSIENT))
 		return -ENODEV;
 	store(cookie, &slot->lo, cur.lo & ~VTD_IRTE_LO_P);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
 	store(cookie, &slot->hi, val->hi);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
 	store(cookie, &slot->lo, val->lo);
 	return 0;
 }

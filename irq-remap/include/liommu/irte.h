@@ -363,11 +363,11 @@ LIOMMU_EXPORT int liommu_ioapic_rte_to_msi(uint64_t rte, struct liommu_msi_msg *
  * Ordering (jailhouse vtd.c and Linux modify_irte() follow the same
  * rules; spec 9.10 leaves hardware free to fetch the 128 bits as two
  * halves):
- *  - making an entry present: write the high half, fence, then the low
- *    half that carries P, so hardware never sees P with a stale SID or
- *    descriptor address;
+ *  - making an entry present: write the high half, then the low half
+ *    that carries P with a release store (ordered after the first), so
+ *    hardware never sees P with a stale SID or descriptor address;
  *  - making an entry not-present: write the low half (P = 0) first,
- *    fence, then the high half;
+ *    then the high half with a release store;
  *  - changing a present entry where only one half differs: one 64-bit
  *    store, which is single-copy atomic;
  *  - changing both halves of a present entry (e.g. remapped <-> posted,
