@@ -290,14 +290,52 @@ LIOMMU_EXPORT int liommu_eli_vmx_msr_bitmap_build(uint8_t *bm);
 LIOMMU_EXPORT int liommu_eli_vmx_msr_intercept(uint8_t *bm, uint32_t msr, bool write,
 					       bool intercept);
 
-/* True when the access exits under @bm (always for MSRs outside it). */
+/**
+ * liommu_eli_vmx_msr_exits() - whether an MSR access exits under @bm.
+ * @bm:    a VMX MSR bitmap.
+ * @msr:   the MSR.
+ * @write: a WRMSR rather than an RDMSR.
+ *
+ * Return: true if the access causes a VM exit (always for MSRs outside
+ * the bitmap's ranges).
+ * Context: any; pure.
+ */
 LIOMMU_EXPORT bool liommu_eli_vmx_msr_exits(const uint8_t *bm, uint32_t msr, bool write);
 
-/* The same three for the SVM MSR permission map (LIOMMU_SVM_MSRPM_SIZE
- * bytes); the reserved quarter is set to all ones by _build. */
+/**
+ * liommu_eli_svm_msrpm_build() - intercept every MSR access except
+ * x2APIC EOI writes.
+ * @pm: LIOMMU_SVM_MSRPM_SIZE bytes; the reserved quarter is all ones.
+ *
+ * Return: 0.
+ * Context: any; writes @pm only.
+ */
 LIOMMU_EXPORT int liommu_eli_svm_msrpm_build(uint8_t *pm);
+
+/**
+ * liommu_eli_svm_msr_intercept() - set whether one MSR access is
+ * intercepted.
+ * @pm:        an SVM MSR permission map.
+ * @msr:       the MSR.
+ * @write:     the write bit (2n + 1) rather than the read bit (2n).
+ * @intercept: intercept (true) or pass through (false).
+ *
+ * Return: 0; -ERANGE for an MSR outside the map's three ranges (always
+ * intercepted).
+ * Context: any.
+ */
 LIOMMU_EXPORT int liommu_eli_svm_msr_intercept(uint8_t *pm, uint32_t msr, bool write,
 					       bool intercept);
+
+/**
+ * liommu_eli_svm_msr_exits() - whether an MSR access is intercepted.
+ * @pm:    an SVM MSR permission map.
+ * @msr:   the MSR.
+ * @write: a WRMSR rather than an RDMSR.
+ *
+ * Return: true if intercepted (always for MSRs outside the map).
+ * Context: any; pure.
+ */
 LIOMMU_EXPORT bool liommu_eli_svm_msr_exits(const uint8_t *pm, uint32_t msr, bool write);
 
 /* ------------------------------------------------------------------ */

@@ -436,9 +436,34 @@ _Static_assert(sizeof(struct liommu_pi_desc) == 64, "PI descriptor is 64 bytes")
 LIOMMU_EXPORT int liommu_pi_desc_init(struct liommu_pi_desc *pd, uint8_t nv,
 				      uint32_t ndst, bool x2apic);
 
-/* PIR bit operations; all atomic (LOCK BTS/BTR semantics). */
+/**
+ * liommu_pi_test_and_set_pir() - atomically set PIR bit @vector.
+ * @pd:     the descriptor.
+ * @vector: the vector (any of 0..255; posting validates the range).
+ *
+ * Return: the bit's previous value.
+ * Context: any; lock-free (one locked OR on the PIR word).
+ */
 LIOMMU_EXPORT bool liommu_pi_test_and_set_pir(struct liommu_pi_desc *pd, uint8_t vector);
+
+/**
+ * liommu_pi_test_and_clear_pir() - atomically clear PIR bit @vector.
+ * @pd:     the descriptor.
+ * @vector: the vector.
+ *
+ * Return: the bit's previous value.
+ * Context: any; lock-free (one locked AND on the PIR word).
+ */
 LIOMMU_EXPORT bool liommu_pi_test_and_clear_pir(struct liommu_pi_desc *pd, uint8_t vector);
+
+/**
+ * liommu_pi_test_pir() - read PIR bit @vector.
+ * @pd:     the descriptor.
+ * @vector: the vector.
+ *
+ * Return: the bit's current value (a snapshot).
+ * Context: any; an atomic load.
+ */
 LIOMMU_EXPORT bool liommu_pi_test_pir(const struct liommu_pi_desc *pd, uint8_t vector);
 
 /**
@@ -456,16 +481,82 @@ LIOMMU_EXPORT bool liommu_pi_test_pir(const struct liommu_pi_desc *pd, uint8_t v
  */
 LIOMMU_EXPORT unsigned int liommu_pi_take_pir(struct liommu_pi_desc *pd, uint64_t out[4]);
 
-/* ON and SN; all atomic. */
+/**
+ * liommu_pi_test_on() - read ON (outstanding notification).
+ * @pd: the descriptor.
+ *
+ * Return: ON's current value (a snapshot).
+ * Context: any; an atomic load.
+ */
 LIOMMU_EXPORT bool liommu_pi_test_on(const struct liommu_pi_desc *pd);
+
+/**
+ * liommu_pi_test_and_set_on() - atomically set ON.
+ * @pd: the descriptor.
+ *
+ * Return: ON's previous value; false means the caller owns sending the
+ * notification.
+ * Context: any; lock-free.
+ */
 LIOMMU_EXPORT bool liommu_pi_test_and_set_on(struct liommu_pi_desc *pd);
+
+/**
+ * liommu_pi_test_and_clear_on() - atomically clear ON.
+ * @pd: the descriptor.
+ *
+ * The notified CPU clears ON before liommu_pi_take_pir(), so a request
+ * posted in between triggers a new notification instead of being lost.
+ *
+ * Return: ON's previous value.
+ * Context: any; lock-free.
+ */
 LIOMMU_EXPORT bool liommu_pi_test_and_clear_on(struct liommu_pi_desc *pd);
+
+/**
+ * liommu_pi_test_sn() - read SN (suppress notification).
+ * @pd: the descriptor.
+ *
+ * Return: SN's current value (a snapshot).
+ * Context: any; an atomic load.
+ */
 LIOMMU_EXPORT bool liommu_pi_test_sn(const struct liommu_pi_desc *pd);
+
+/**
+ * liommu_pi_set_sn() - set SN: non-urgent postings stay in the PIR
+ * without a notification (a preempted vCPU, KVM's vmx_vcpu_pi_put()).
+ * @pd: the descriptor.
+ *
+ * Return: nothing.
+ * Context: any; lock-free.
+ */
 LIOMMU_EXPORT void liommu_pi_set_sn(struct liommu_pi_desc *pd);
+
+/**
+ * liommu_pi_clear_sn() - clear SN: notifications resume.
+ * @pd: the descriptor.
+ *
+ * Return: nothing.
+ * Context: any; lock-free.
+ */
 LIOMMU_EXPORT void liommu_pi_clear_sn(struct liommu_pi_desc *pd);
 
-/* The notification vector and destination currently in @pd. */
+/**
+ * liommu_pi_nv() - the notification vector currently in @pd.
+ * @pd: the descriptor.
+ *
+ * Return: NV.
+ * Context: any; an atomic load.
+ */
 LIOMMU_EXPORT uint8_t liommu_pi_nv(const struct liommu_pi_desc *pd);
+
+/**
+ * liommu_pi_ndst() - the notification destination currently in @pd.
+ * @pd:     the descriptor.
+ * @x2apic: read all 32 NDST bits (x2APIC) or NDST[15:8] (xAPIC).
+ *
+ * Return: the APIC ID.
+ * Context: any; an atomic load.
+ */
 LIOMMU_EXPORT uint32_t liommu_pi_ndst(const struct liommu_pi_desc *pd, bool x2apic);
 
 /**
