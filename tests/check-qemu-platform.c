@@ -479,7 +479,7 @@ START_TEST(page_alloc_gives_zeroed_distinct_aliasing_pages)
 	}
 	for (i = 0; i < 64; i++)
 		ops->page_free(priv, va[i], pa[i]);
-	/* flush is a fence here, and harmless. */
+	/* flush has nothing to write back here, and is harmless. */
 	ops->flush(priv, va[0], 4096);
 }
 END_TEST

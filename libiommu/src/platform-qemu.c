@@ -14,9 +14,9 @@
  *
  * with DIR a private mkdtemp() directory (in /dev/shm when possible, so
  * guest RAM is tmpfs).  We listen on qtest.sock and QEMU connects to it:
- * a socket rather than "-qtest stdio" because QEMU and its devices print
- * diagnostics on stdout (edu in QEMU 7.2 printf()s when it clamps a DMA
- * address), which would corrupt a protocol carried on the same stream.
+ * a socket rather than "-qtest stdio" because QEMU prints diagnostics on
+ * stdout too (a failed glib assertion writes "Bail out! ..." there), which
+ * would corrupt a protocol carried on the same stream.
  * QEMU's stderr goes to a memfd that is logged when start-up fails.
  *
  * Debian's QEMU 7.2 has no qtest accelerator, so the CPU runs under TCG
@@ -531,14 +531,16 @@ static void qemu_page_free(void *priv, void *va, uint64_t pa)
 }
 
 /*
- * QEMU reads guest RAM from the same shared file mapping, and the CPU
- * keeps that coherent; what matters is that our stores are not reordered
- * after the qtest command that makes the unit look, and the socket write
- * is a system call after a full fence.
+ * Nothing to write back: QEMU reads guest RAM from the same shared file
+ * mapping, which the CPU keeps coherent between the two processes.  What
+ * matters is only that our stores are not moved after the qtest command
+ * that makes the unit look; that command is a send() system call, which
+ * orders them on the CPU, and this compiler barrier makes the intent
+ * explicit to the compiler.
  */
 static void qemu_flush(void *priv, const void *va, size_t len)
 {
-	atomic_thread_fence(memory_order_seq_cst);
+	atomic_signal_fence(memory_order_seq_cst);
 }
 
 static void *qemu_phys_map(void *priv, uint64_t pa, size_t len)

@@ -77,9 +77,10 @@ int liommu__qtest_outl(struct liommu__chan *c, uint16_t port, uint32_t val);
 /* QMP: read the greeting and negotiate capabilities.  Return 0, -EIO,
  * -ETIMEDOUT. */
 int liommu__qmp_handshake(struct liommu__chan *c);
-/* QMP human-monitor-command; *@out is malloc'd.  Return 0, -EIO,
- * -ETIMEDOUT, -ENOMEM, -EINVAL (@cmd not valid UTF-8 free of NULs is
- * not checked: any byte string is escaped). */
+/* QMP human-monitor-command; @cmd is escaped as a JSON string (bytes
+ * above 0x7f pass through, so it should be UTF-8); *@out is malloc'd.
+ * Return 0, -EIO (error reply, non-string or undecodable return),
+ * -ETIMEDOUT, -ENOMEM. */
 int liommu__qmp_hmp(struct liommu__chan *c, const char *cmd, char **out);
 
 /*
