@@ -106,4 +106,12 @@ struct liommu_iova;
  */
 int liommu__iova_check(struct liommu_iova *a, const char **why);
 
+/*
+ * liommu__iova_use_membarrier() - test hook: use (or stop using) the
+ * membarrier(2) handshake for thread caches; without it the owner takes
+ * the sequentially consistent fallback.  Only while no allocator exists.
+ * Return: whether membarrier is now in use.
+ */
+bool liommu__iova_use_membarrier(bool on);
+
 #endif /* LIOMMU_IOVA_INTERNAL_H */

@@ -289,7 +289,8 @@ static void pc_unlock(struct iova_pcache *pc)
  * release) that the owner's acquire read sees.
  */
 static pthread_once_t iova_membarrier_once = PTHREAD_ONCE_INIT;
-static bool iova_membarrier_ok;
+static bool iova_membarrier_registered;
+static bool iova_membarrier_ok;		/* registered and in use */
 
 static void iova_membarrier_init(void)
 {
@@ -297,8 +298,16 @@ static void iova_membarrier_init(void)
 
 	if (cmds < 0 || !(cmds & MEMBARRIER_CMD_PRIVATE_EXPEDITED))
 		return;
-	iova_membarrier_ok =
+	iova_membarrier_registered =
 		syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
+	iova_membarrier_ok = iova_membarrier_registered;
+}
+
+bool liommu__iova_use_membarrier(bool on)
+{
+	pthread_once(&iova_membarrier_once, iova_membarrier_init);
+	iova_membarrier_ok = on && iova_membarrier_registered;
+	return iova_membarrier_ok;
 }
 
 /* Returns true for the fast entry, false if it took the lock. */
@@ -337,10 +346,11 @@ static void pc_flush_request(struct iova_pcache *pc)
 
 static void pc_flush_fence(void)
 {
-	if (!iova_membarrier_ok) {
-		atomic_thread_fence(memory_order_seq_cst);
+	/* Without membarrier every access of the handshake is sequentially
+	 * consistent (the owner's exchange included), which is Dekker's
+	 * requirement; nothing to add here. */
+	if (!iova_membarrier_ok)
 		return;
-	}
 	/* Registered, the expedited command only fails on a transient
 	 * kernel allocation failure; the global one (an RCU grace period)
 	 * gives the same guarantee more slowly.  Proceeding without either
