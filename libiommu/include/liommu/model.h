@@ -149,6 +149,9 @@ typedef void (*liommu_model_event_fn)(void *priv, enum liommu_model_event ev,
  * @sagaw:        supported address widths, VTD_SAGAW_39/_48/_57 bits.
  * @mgaw:         maximum guest address width in bits (CAP.MGAW + 1),
  *                up to the widest width in @sagaw.
+ * @haw:          host address width, 32 .. 52: address bits above it
+ *                are reserved in root, context and paging entries (QEMU
+ *                uses its aw-bits, 48).
  * @domains:      number of domain IDs: 16, 64, 256, 1024, 4096, 16384
  *                or 65536 (CAP.ND).
  * @sllps:        superpage sizes, VTD_SLLPS_2M / VTD_SLLPS_1G bits.
@@ -169,18 +172,32 @@ typedef void (*liommu_model_event_fn)(void *priv, enum liommu_model_event ev,
  * @eim:          ECAP.EIM (x2APIC mode, 32-bit destinations); needs @ir.
  * @posted:       CAP.PI (posted interrupts); needs @ir.
  * @pass_through: ECAP.PT (context TT = 2 passes requests through).
+ * @device_tlb:   ECAP.DT: context TT = 1 is valid, device-TLB
+ *                invalidation descriptors are accepted, and translation
+ *                requests (LIOMMU_MODEL_ATS) are served.
  * @mhmv:         ECAP.MHMV (IEC index mask limit), 0 .. 15; used with @ir.
  * @esrtps:       CAP.ESRTPS: SRTP also invalidates the context cache,
  *                IOTLB (and PASID caches); otherwise SRTP only latches.
  * @esirtps:      CAP.ESIRTPS: SIRTP also invalidates the IEC.
+ * @collapse_faults: do not record a fault while a fault from the same
+ *                source-id is pending in a fault-recording register
+ *                (QEMU 7.2's vtd_try_collapse_fault(); on by default so
+ *                the two units agree).  Off: every fault is recorded until
+ *                the registers are full, then FSTS.PFO.
  * @context_entries, @iotlb_entries, @iec_entries: cache capacities,
  *                rounded up to a power of two, at least 4 each.
+ * @pde_entries:  paging-structure cache: second-level PDEs (the entry
+ *                that points at a leaf table), rounded up like the others;
+ *                0 disables it.  Page-selective invalidation with IH = 1
+ *                keeps these entries (spec 6.5.1.2), so a driver that
+ *                frees a leaf table and sets IH is caught.
  * @event, @event_priv: interrupt messages (NULL = dropped; IP still set).
  * @mem:          physical memory; @mem.ops is required.
  */
 struct liommu_model_config {
 	unsigned int sagaw;
 	unsigned int mgaw;
+	unsigned int haw;
 	unsigned int domains;
 	unsigned int sllps;
 	unsigned int nfr;
@@ -195,12 +212,15 @@ struct liommu_model_config {
 	bool eim;
 	bool posted;
 	bool pass_through;
+	bool device_tlb;
 	unsigned int mhmv;
 	bool esrtps;
 	bool esirtps;
+	bool collapse_faults;
 	unsigned int context_entries;
 	unsigned int iotlb_entries;
 	unsigned int iec_entries;
+	unsigned int pde_entries;
 	liommu_model_event_fn event;
 	void *event_priv;
 	struct liommu_model_mem mem;
@@ -215,11 +235,12 @@ struct liommu_model_config {
 
 /**
  * liommu_model_config_default() - QEMU 7.2 intel-iommu defaults
- * (aw-bits=48, intremap=on, eim off, pt on): SAGAW 39+48, MGAW 48, 65536
- * domains, 2 MiB and 1 GiB pages, one fault record, MAMV 18, PSI, drain,
- * QI, IR, PT, MHMV 15, coherency off, caching mode off; caches of 256
- * context, 1024 IOTLB and 256 IEC entries; no event callback; no memory
- * (set @mem before liommu_model_new()).
+ * (aw-bits=48, intremap=on, eim off, pt on): SAGAW 39+48, MGAW 48, HAW
+ * 48, 65536 domains, 2 MiB and 1 GiB pages, one fault record, MAMV 18,
+ * PSI, drain, QI, IR, PT, MHMV 15, no DT, coherency off, caching mode
+ * off, faults collapsed per source-id; caches of 256 context, 1024 IOTLB,
+ * 256 PDE and 256 IEC entries; no event callback; no memory (set @mem
+ * before liommu_model_new()).
  * Context: any.
  */
 LIOMMU_EXPORT void liommu_model_config_default(struct liommu_model_config *cfg);
@@ -278,6 +299,10 @@ LIOMMU_EXPORT void liommu_model_write64(struct liommu_model *m, uint32_t off,
 /* Request flags for translation and DMA. */
 #define LIOMMU_MODEL_READ	0x1u	/* read request (T = 1 in a fault) */
 #define LIOMMU_MODEL_WRITE	0x2u	/* write request (T = 0) */
+/* A translation request (PCIe ATS, AT = 01b): served only through a
+ * context entry with TT = 1 (device-TLB), blocked with fault 0x0D
+ * through TT = 0.  Needs @device_tlb. */
+#define LIOMMU_MODEL_ATS	0x4u
 /* Report a fault to the caller but do not record it in the fault
  * registers or signal it (a probe, e.g. for exposure measurements). */
 #define LIOMMU_MODEL_NO_RECORD	0x100u
@@ -304,7 +329,8 @@ struct liommu_model_xlate {
  * @m:      the unit.
  * @sid:    requester source-id (bus << 8 | devfn).
  * @iova:   the request address.
- * @flags:  LIOMMU_MODEL_READ and/or _WRITE, optionally _NO_RECORD.
+ * @flags:  LIOMMU_MODEL_READ and/or _WRITE, optionally _ATS and
+ *          _NO_RECORD.
  * @out:    the translation on success.  May be NULL.
  * @fault:  on -EFAULT, the fault as the hardware records it (page address,
  *          sid, reason, is_write).  May be NULL.
@@ -317,7 +343,7 @@ struct liommu_model_xlate {
  * @flags has LIOMMU_MODEL_NO_RECORD.
  *
  * Return: 0, -EFAULT (translation fault, see @fault), -EINVAL (@flags has
- * neither READ nor WRITE).
+ * neither READ nor WRITE, or unknown bits).
  * Context: any thread; lock-free on an IOTLB hit; may invoke the event
  * callback when it records a fault.
  */
@@ -339,9 +365,10 @@ LIOMMU_EXPORT int liommu_model_translate(struct liommu_model *m, uint16_t sid,
  * nothing is copied, the fault is recorded as by liommu_model_translate()
  * and returned.
  * Return: 0; -EFAULT (translation fault); -EIO (translated to an address
- * outside memory: the request is aborted, as a master abort, and no
- * VT-d fault exists; @fault->reason is 0); -EINVAL (@iova + @len
- * overflows); -ENOMEM.
+ * outside memory: the request is aborted there, as a master abort, and no
+ * VT-d fault exists; @fault->reason is 0 and @fault->addr the physical
+ * page; pieces before it have moved, as a real device's earlier TLPs
+ * would have); -EINVAL (@buf NULL, @iova + @len overflows); -ENOMEM.
  * Context: any thread, as liommu_model_translate().
  */
 LIOMMU_EXPORT int liommu_model_dma_read(struct liommu_model *m, uint16_t sid,
@@ -422,6 +449,7 @@ LIOMMU_EXPORT int liommu_model_msi(struct liommu_model *m, uint16_t sid,
  * @ctx_hits, @ctx_misses: context-cache lookups.
  * @walks:         second-level table walks started.
  * @walk_loads:    table entries read by walks (root/context excluded).
+ * @pde_hits:      walks that started from a cached PDE.
  * @iec_hits, @iec_misses: interrupt entry cache lookups.
  * @ctx_invs:      context-cache invalidations (register or descriptor).
  * @iotlb_invs_global, @iotlb_invs_domain, @iotlb_invs_page: IOTLB
@@ -448,6 +476,7 @@ struct liommu_model_stats {
 	uint64_t ctx_misses;
 	uint64_t walks;
 	uint64_t walk_loads;
+	uint64_t pde_hits;
 	uint64_t iec_hits;
 	uint64_t iec_misses;
 	uint64_t ctx_invs;

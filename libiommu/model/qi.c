@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+/*
+ * qi.c - the software VT-d unit's invalidation queue (spec 6.5.2).
+ *
+ * Descriptors are processed synchronously, under the register lock, in
+ * the thread whose register write made them visible (an IQT write, QIE
+ * being set over a non-empty queue, or FSTS.IQE being cleared): when that
+ * write returns, every descriptor up to the tail has completed, or the
+ * queue has stopped at a bad descriptor with FSTS.IQE set, IQH pointing
+ * at it and IQERCD.IQEI saying why (6.5.2.10, 11.4.9.9).
+ *
+ * Only 128-bit legacy descriptors exist (no scalable mode): PASID-based
+ * types and device-TLB descriptors without ECAP.DT are invalid types
+ * (QEMU 7.2 accepts and ignores types 3, 6 and 7).  Reserved fields are
+ * checked with vtd.h's masks, the same ones QEMU uses.
+ */
+#include "model-internal.h"
+
+/* A descriptor's verdict: DESC_OK, or the IQEI code to report (an error
+ * with no IQEI detail is DESC_ERR_NODETAIL, reported as IQEI 0). */
+#define DESC_OK			0
+#define DESC_ERR_NODETAIL	0x100
+
+static unsigned int do_cc(struct liommu_model *m, const struct vtd_inv_desc *d)
+{
+	if ((d->lo & VTD_INV_CC_LO_RSVD) || d->hi)
+		return VTD_IQEI_RSVD;
+	switch (vtd_field_get(VTD_INV_CC_G, d->lo)) {
+	case VTD_CC_GRAN_GLOBAL:
+		liommu__model_inv_ctx_all_locked(m);
+		return DESC_OK;
+	case VTD_CC_GRAN_DOMAIN:
+		liommu__model_inv_ctx_domain_locked(m, (uint16_t)vtd_field_get(VTD_INV_CC_DID, d->lo));
+		return DESC_OK;
+	case VTD_CC_GRAN_DEVICE:
+		liommu__model_inv_ctx_device_locked(m, (uint16_t)vtd_field_get(VTD_INV_CC_SID, d->lo),
+						    (unsigned int)vtd_field_get(VTD_INV_CC_FM, d->lo));
+		return DESC_OK;
+	default:
+		return VTD_IQEI_RSVD;	/* G = 0 is reserved */
+	}
+}
+
+static unsigned int do_iotlb(struct liommu_model *m, const struct vtd_inv_desc *d)
+{
+	uint16_t did = (uint16_t)vtd_field_get(VTD_INV_IOTLB_DID, d->lo);
+	unsigned int am = (unsigned int)vtd_field_get(VTD_INV_IOTLB_HI_AM, d->hi);
+
+	if ((d->lo & VTD_INV_IOTLB_LO_RSVD) || (d->hi & VTD_INV_IOTLB_HI_RSVD))
+		return VTD_IQEI_RSVD;
+	/* DR/DW: the model has no posted writes or reads in flight to
+	 * drain; every request completes before its translate call returns. */
+	switch (vtd_field_get(VTD_INV_IOTLB_G, d->lo)) {
+	case VTD_IOTLB_GRAN_GLOBAL:
+		liommu__model_inv_iotlb_all_locked(m);
+		return DESC_OK;
+	case VTD_IOTLB_GRAN_DOMAIN:
+		liommu__model_inv_iotlb_domain_locked(m, did);
+		return DESC_OK;
+	case VTD_IOTLB_GRAN_PAGE:
+		if (am > m->cfg.mamv)
+			return VTD_IQEI_RSVD;	/* as QEMU: AM above MAMV */
+		if (!m->cfg.psi)
+			liommu__model_inv_iotlb_domain_locked(m, did);
+		else
+			liommu__model_inv_iotlb_page_locked(m, did, d->hi & VTD_INV_IOTLB_HI_ADDR,
+							   am, d->hi & VTD_INV_IOTLB_HI_IH);
+		return DESC_OK;
+	default:
+		return VTD_IQEI_RSVD;
+	}
+}
+
+/* Device-TLB invalidate (6.5.2.5): the model has no device TLBs, so a
+ * well-formed descriptor completes with nothing to do. */
+static unsigned int do_devtlb(struct liommu_model *m, const struct vtd_inv_desc *d)
+{
+	const uint64_t lo_rsvd = VTD_GENMASK64(11, 4) | VTD_GENMASK64(31, 21) |
+				 VTD_GENMASK64(51, 48);
+	const uint64_t hi_rsvd = VTD_GENMASK64(11, 1);
+
+	if (!m->cfg.device_tlb)
+		return VTD_IQEI_TYPE;
+	if ((d->lo & lo_rsvd) || (d->hi & hi_rsvd))
+		return VTD_IQEI_RSVD;
+	return DESC_OK;
+}
+
+static unsigned int do_iec(struct liommu_model *m, const struct vtd_inv_desc *d)
+{
+	unsigned int im = (unsigned int)vtd_field_get(VTD_INV_IEC_IM, d->lo);
+
+	if (!m->cfg.ir)
+		return VTD_IQEI_TYPE;
+	if ((d->lo & VTD_INV_IEC_LO_RSVD) || d->hi)
+		return VTD_IQEI_RSVD;
+	if (!(d->lo & VTD_INV_IEC_G)) {
+		liommu__model_inv_iec_all_locked(m);
+		return DESC_OK;
+	}
+	/* IM may not exceed ECAP.MHMV (11.4.3). */
+	if (im > m->cfg.mhmv)
+		return VTD_IQEI_RSVD;
+	liommu__model_inv_iec_index_locked(m, (uint16_t)vtd_field_get(VTD_INV_IEC_IIDX, d->lo), im);
+	return DESC_OK;
+}
+
+/*
+ * Invalidation wait (6.5.2.8).  Everything before it has completed
+ * (processing is in order and synchronous), so FN needs no extra work.
+ * SW writes the status dword with a release store; IF raises the
+ * completion event.  Both may be set (QEMU 7.2 asserts they are not);
+ * neither is a valid, if useless, wait (QEMU reports IQE).
+ */
+static unsigned int do_wait(struct liommu_model *m, const struct vtd_inv_desc *d,
+			    struct model_evq *q)
+{
+	/* PD (page-request drain) needs ECAP.PDS, which the model lacks. */
+	if ((d->lo & (VTD_INV_WAIT_LO_RSVD | VTD_INV_WAIT_PD)) ||
+	    (d->hi & VTD_INV_WAIT_HI_RSVD))
+		return VTD_IQEI_RSVD;
+	if (d->lo & VTD_INV_WAIT_SW) {
+		uint32_t status = (uint32_t)vtd_field_get(VTD_INV_WAIT_SDATA, d->lo);
+
+		if (liommu__model_write32(m, d->hi & VTD_INV_WAIT_HI_SADDR, status))
+			return DESC_ERR_NODETAIL;	/* status write failed */
+	}
+	if (d->lo & VTD_INV_WAIT_IF)
+		liommu__model_inv_event_locked(m, q);
+	mstat_inc(m, MS_INV_WAITS);
+	return DESC_OK;
+}
+
+static unsigned int do_desc(struct liommu_model *m, const struct vtd_inv_desc *d,
+			    struct model_evq *q)
+{
+	/* Type bits 6:4 (lo 11:9) only exist in scalable mode. */
+	if (vtd_field_get(VTD_INV_TYPE_HI, d->lo))
+		return VTD_IQEI_TYPE;
+	switch (vtd_field_get(VTD_INV_TYPE, d->lo)) {
+	case VTD_INV_TYPE_CC:
+		return do_cc(m, d);
+	case VTD_INV_TYPE_IOTLB:
+		return do_iotlb(m, d);
+	case VTD_INV_TYPE_DEVTLB:
+		return do_devtlb(m, d);
+	case VTD_INV_TYPE_IEC:
+		return do_iec(m, d);
+	case VTD_INV_TYPE_WAIT:
+		return do_wait(m, d, q);
+	default:
+		return VTD_IQEI_TYPE;	/* 0, PASID types, page response ... */
+	}
+}
+
+static void queue_error_locked(struct liommu_model *m, unsigned int iqei,
+			       struct model_evq *q)
+{
+	m->iqercd = (m->iqercd & ~VTD_IQERCD_IQEI) |
+		    vtd_field_prep(VTD_IQERCD_IQEI,
+				   iqei == DESC_ERR_NODETAIL ? VTD_IQEI_NONE : iqei);
+	mstat_inc(m, MS_QI_ERRORS);
+	liommu__model_fsts_error_locked(m, VTD_FSTS_IQE, q);
+}
+
+void liommu__model_qi_run_locked(struct liommu_model *m, struct model_evq *q)
+{
+	uint32_t head = (uint32_t)vtd_field_get(VTD_IQ_QH, m->iqh);
+	uint32_t tail = (uint32_t)vtd_field_get(VTD_IQ_QT, m->iqt);
+
+	if (!m->iq_entries || (m->fsts & VTD_FSTS_IQE))
+		return;
+	/* 256-bit descriptors need scalable mode (ECAP.SMTS). */
+	if (m->iqa & VTD_IQA_DW) {
+		queue_error_locked(m, VTD_IQEI_WIDTH, q);
+		return;
+	}
+	/* A tail beyond the queue (11.4.9.2; QEMU checks it the same way). */
+	if (tail >= m->iq_entries) {
+		queue_error_locked(m, VTD_IQEI_TAIL, q);
+		return;
+	}
+	while (head != tail) {
+		struct vtd_inv_desc d;
+		unsigned int err;
+
+		if (model_read128(m, m->iq_base + (uint64_t)head * sizeof(d), &d.lo, &d.hi)) {
+			queue_error_locked(m, VTD_IQEI_FETCH, q);
+			return;
+		}
+		mstat_inc(m, MS_QI_DESCS);
+		err = do_desc(m, &d, q);
+		if (err) {
+			/* IQH stays on the bad descriptor (6.5.2.10). */
+			queue_error_locked(m, err, q);
+			return;
+		}
+		head = (head + 1) % m->iq_entries;
+		m->iqh = vtd_field_prep(VTD_IQ_QH, head);
+	}
+}

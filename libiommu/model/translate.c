@@ -1,0 +1,552 @@
+// SPDX-License-Identifier: MIT
+/*
+ * translate.c - DMA remapping in the software VT-d unit (spec 3.4-3.7,
+ * legacy mode) and the DMA API simulated devices use.
+ *
+ * A request goes: TE clear -> not translated (pa = iova; QEMU does the
+ * same through its "nodmar" address space).  Otherwise the context cache
+ * (keyed by source-id) gives the context entry; the IOTLB (keyed by
+ * domain, page number and page level) gives the leaf; on a miss the
+ * tables are walked: root entry (bus), context entry (devfn), then 3, 4
+ * or 5 levels of second-level entries, optionally starting from a cached
+ * PDE.  Fault reasons and their order follow QEMU 7.2's
+ * vtd_dev_to_context_entry() and vtd_iova_to_slpte(), which follow the
+ * spec's Appendix A:
+ *
+ *   root entry read fails 0x08, not present 0x01, reserved bits 0x0A;
+ *   context entry read fails 0x09, not present 0x02, reserved 0x0B,
+ *   AW not in SAGAW or TT not supported 0x03;
+ *   IOVA above min(context AW width, MGAW) 0x04;
+ *   a paging entry without the requested R/W (not present included)
+ *   0x06/0x05, reserved bits 0x0C, the top-level table (SLPTPTR) not
+ *   readable 0x03, a lower table not readable 0x07;
+ *   a translation request through TT = 0 is blocked with 0x0D.
+ *
+ * Fault Processing Disable in the context entry suppresses the
+ * "qualified" reasons (QEMU's vtd_qualified_faults[]).
+ */
+#include <stdlib.h>
+
+#include "model-internal.h"
+
+/* A decoded, validated context entry. */
+struct ctxd {
+	uint64_t slpt;		/* top-level table */
+	unsigned int levels;	/* 3, 4, 5 */
+	unsigned int width;	/* min(AW width, MGAW) */
+	unsigned int tt;
+	uint16_t did;
+	bool fpd;
+};
+
+struct xfault {
+	unsigned int reason;
+	bool fpd;
+};
+
+#define CTX_NEG_REASON	VTD_GENMASK64(63, 56)	/* in v1 of a negative entry */
+
+static bool reason_qualified(unsigned int r)
+{
+	switch (r) {
+	case VTD_FR_CTX_P:
+	case VTD_FR_CTX_INV:
+	case VTD_FR_ADDR_BEYOND_AW:
+	case VTD_FR_WRITE:
+	case VTD_FR_READ:
+	case VTD_FR_PT_ACCESS:
+	case VTD_FR_PT_RSVD:
+	case VTD_FR_CTX_TT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void ctx_decode(const struct liommu_model *m, uint64_t lo, uint64_t hi,
+		       struct ctxd *c)
+{
+	unsigned int aw = (unsigned int)vtd_field_get(VTD_CTX_HI_AW, hi);
+	unsigned int w = vtd_agaw_to_width(aw);
+
+	c->slpt = lo & VTD_CTX_LO_SLPTPTR;
+	c->levels = vtd_agaw_to_levels(aw);
+	c->width = w < m->cfg.mgaw ? w : m->cfg.mgaw;
+	c->tt = (unsigned int)vtd_field_get(VTD_CTX_LO_TT, lo);
+	c->did = (uint16_t)vtd_field_get(VTD_CTX_HI_DID, hi);
+	c->fpd = lo & VTD_CTX_LO_FPD;
+}
+
+/*
+ * Read and check the root and context entries for @sid.  On success
+ * (*lo, *hi) hold a valid present context entry.  On a fault *lo holds the
+ * context entry's low half when it was read (its FPD counts even when
+ * not present, as in QEMU) and 0 otherwise.
+ */
+static unsigned int ctx_fetch(struct liommu_model *m, uint16_t sid, uint64_t *lo,
+			      uint64_t *hi)
+{
+	uint64_t root = atomic_load_explicit(&m->root, memory_order_acquire);
+	uint64_t rlo, rhi;
+	unsigned int aw, tt;
+
+	*lo = 0;
+	*hi = 0;
+	if (model_read128(m, root + vtd_sid_bus(sid) * sizeof(struct vtd_root_entry),
+			  &rlo, &rhi))
+		return VTD_FR_ROOT_ACCESS;
+	if (!(rlo & VTD_ROOT_LO_P))
+		return VTD_FR_ROOT_P;
+	/* Legacy root entry: bits 11:1, address bits above HAW and the whole
+	 * upper half are reserved (9.1). */
+	if ((rlo & model_root_rsvd(m)) || rhi)
+		return VTD_FR_ROOT_RSVD;
+	if (model_read128(m, (rlo & VTD_ROOT_LO_CTP) +
+			  vtd_sid_devfn(sid) * sizeof(struct vtd_context_entry), lo, hi)) {
+		*lo = 0;
+		return VTD_FR_CTX_ACCESS;
+	}
+	if (!(*lo & VTD_CTX_LO_P))
+		return VTD_FR_CTX_P;
+	if ((*lo & model_ctx_lo_rsvd(m)) || (*hi & VTD_CTX_HI_RSVD))
+		return VTD_FR_CTX_RSVD;
+	aw = (unsigned int)vtd_field_get(VTD_CTX_HI_AW, *hi);
+	if (aw > 3 || !(m->cfg.sagaw & (1u << aw)))
+		return VTD_FR_CTX_INV;
+	tt = (unsigned int)vtd_field_get(VTD_CTX_LO_TT, *lo);
+	if ((tt == VTD_CTX_TT_DEV_TLB && !m->cfg.device_tlb) ||
+	    (tt == VTD_CTX_TT_PASS_THROUGH && !m->cfg.pass_through) || tt == 3)
+		return VTD_FR_CTX_INV;
+	return 0;
+}
+
+/* Reserved bits of a second-level entry at @level (9.8; QEMU's
+ * vtd_spte_rsvd[] / vtd_spte_rsvd_large[]).  SNP is reserved because the
+ * model has no ECAP.SC; TM unless ECAP.DT, and only in leaves. */
+static uint64_t pte_rsvd(const struct liommu_model *m, unsigned int level, bool leaf)
+{
+	uint64_t r = VTD_SLPTE_SNP | (VTD_ADDR_MASK & ~m->haw_mask);
+
+	if (!leaf || !m->cfg.device_tlb)
+		r |= VTD_SLPTE_TM;
+	if (level >= 4)
+		r |= VTD_SLPTE_PS;
+	if (leaf && level > 1)
+		r |= VTD_GENMASK64(vtd_level_shift(level) - 1, VTD_PAGE_SHIFT);
+	return r;
+}
+
+struct walk {
+	uint64_t pa_page;	/* leaf frame */
+	unsigned int level;	/* of the leaf */
+	unsigned int perm;	/* accumulated R/W */
+	uint64_t pde;		/* level-2 entry's table | perm, to cache */
+	bool pde_valid;
+	bool not_present;	/* fault on an entry with R = W = 0 */
+};
+
+static unsigned int perm_fault(unsigned int need, unsigned int have)
+{
+	if ((need & LIOMMU_MODEL_WRITE) && !(have & LIOMMU_MODEL_WRITE))
+		return VTD_FR_WRITE;
+	if ((need & LIOMMU_MODEL_READ) && !(have & LIOMMU_MODEL_READ))
+		return VTD_FR_READ;
+	return 0;
+}
+
+static unsigned int walk(struct liommu_model *m, struct mstats_blk *b,
+			 const struct ctxd *c, uint64_t iova, unsigned int need,
+			 struct walk *w)
+{
+	unsigned int level = c->levels, loads = 0, fr = 0;
+	uint64_t table = c->slpt, pte;
+	unsigned int perm = LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE;
+	bool from_pde = false;
+	struct mcache_val v;
+
+	w->pde_valid = false;
+	w->pde = 0;
+	w->not_present = false;
+	mstat_add(b, MS_WALKS, 1);
+	if (m->pde_on && level > MODEL_PDE_LEVEL &&
+	    mcache_lookup(&m->pde, model_tlb_key(c->did, iova, MODEL_PDE_LEVEL), &v)) {
+		table = v.v0 & VTD_ADDR_MASK;
+		perm = (unsigned int)(v.v0 & (VTD_SLPTE_R | VTD_SLPTE_W));
+		level = 1;
+		from_pde = true;
+		mstat_add(b, MS_PDE_HITS, 1);
+	}
+	for (;;) {
+		bool leaf;
+
+		if (model_read64(m, table + 8ULL * vtd_level_index(iova, level), &pte)) {
+			/* The table SLPTPTR names is part of the context entry's
+			 * programming (0x03); a table named by a paging entry is
+			 * 0x07 (Appendix A; QEMU vtd_iova_to_slpte()). */
+			fr = (level == c->levels && !from_pde) ? VTD_FR_CTX_INV :
+								VTD_FR_PT_ACCESS;
+			break;
+		}
+		loads++;
+		perm &= (unsigned int)(pte & (VTD_SLPTE_R | VTD_SLPTE_W));
+		fr = perm_fault(need, perm);
+		if (fr) {
+			w->not_present = !(pte & VTD_SLPTE_PRESENT);
+			break;
+		}
+		leaf = level == 1 || (pte & VTD_SLPTE_PS);
+		/* PS on a level the unit has no superpages for is reserved
+		 * (CAP.SLLPS; 9.8). */
+		if (leaf && level > 1 && level <= 3 &&
+		    !(m->cfg.sllps & (level == 2 ? VTD_SLLPS_2M : VTD_SLLPS_1G))) {
+			fr = VTD_FR_PT_RSVD;
+			break;
+		}
+		if (pte & pte_rsvd(m, level, leaf && level <= 3)) {
+			fr = VTD_FR_PT_RSVD;
+			break;
+		}
+		if (leaf) {
+			w->pa_page = pte & VTD_SLPTE_ADDR &
+				     ~((1ULL << vtd_level_shift(level)) - 1);
+			w->level = level;
+			w->perm = perm;
+			break;
+		}
+		table = pte & VTD_SLPTE_ADDR;
+		if (level == MODEL_PDE_LEVEL) {
+			w->pde = table | perm;
+			w->pde_valid = true;
+		}
+		level--;
+	}
+	mstat_add(b, MS_WALK_LOADS, loads);
+	return fr;
+}
+
+struct xout {
+	uint64_t pa;
+	uint64_t page_size;
+	unsigned int perm;
+	uint16_t did;
+	bool hit;
+};
+
+/*
+ * Checks that need only the context entry: TT (pass-through, ATS
+ * blocking) and the address width.  Return: 0 and *done = true when the
+ * request is answered (pass-through), else 0 to go on, or a reason.
+ */
+static unsigned int ctx_checks(const struct ctxd *c, uint64_t iova, unsigned int flags,
+			       struct xout *o, bool *done)
+{
+	*done = false;
+	if (c->tt == VTD_CTX_TT_PASS_THROUGH) {
+		o->pa = iova;
+		o->page_size = VTD_PAGE_SIZE;
+		o->perm = LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE;
+		o->did = c->did;
+		o->hit = true;
+		*done = true;
+		return 0;
+	}
+	if ((flags & LIOMMU_MODEL_ATS) && c->tt != VTD_CTX_TT_DEV_TLB)
+		return VTD_FR_CTX_TT;
+	if (c->width < 64 && (iova >> c->width))
+		return VTD_FR_ADDR_BEYOND_AW;
+	return 0;
+}
+
+/* IOTLB lookup at every page size the unit may have cached.  Return:
+ * true on a hit, with the result in @o and its permission verdict (0 or
+ * 0x05/0x06) in *fr: a cached entry can fault too, and a not-present
+ * entry cached under caching mode has no permissions at all. */
+static bool tlb_probe(struct liommu_model *m, const struct ctxd *c, uint64_t iova,
+		      unsigned int need, struct xout *o, unsigned int *fr)
+{
+	uint32_t sp = atomic_load_explicit(&m->sp_levels, memory_order_relaxed);
+	struct mcache_val v;
+	unsigned int level;
+
+	for (level = 1; level <= 3; level++) {
+		if (level > 1 && !(sp & (1u << level)))
+			continue;
+		if (!mcache_lookup(&m->iotlb, model_tlb_key(c->did, iova, level), &v))
+			continue;
+		o->perm = (unsigned int)(v.v0 & (VTD_SLPTE_R | VTD_SLPTE_W));
+		o->page_size = 1ULL << vtd_level_shift(level);
+		o->pa = (v.v0 & VTD_ADDR_MASK) | (iova & (o->page_size - 1));
+		o->did = c->did;
+		o->hit = true;
+		*fr = perm_fault(need, o->perm);
+		return true;
+	}
+	return false;
+}
+
+/* Core translation; returns 0 or a fault reason with its FPD. */
+static unsigned int xlate(struct liommu_model *m, struct mstats_blk *b, uint16_t sid,
+			  uint64_t iova, unsigned int flags, struct xout *o, bool *fpd)
+{
+	unsigned int need = flags & (LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE);
+	struct mcache_ticket tk_ctx = { 0 }, tk_tlb = { 0 }, tk_pde = { 0 };
+	struct mcache_val cv;
+	struct ctxd c;
+	struct walk w;
+	unsigned int fr;
+	uint64_t epoch;
+	bool have_ctx, done;
+
+retry:
+	epoch = atomic_load_explicit(&m->epoch, memory_order_acquire);
+	*fpd = false;
+	have_ctx = mcache_lookup(&m->ctx, (uint64_t)sid + 1, &cv);
+	if (have_ctx) {
+		mstat_add(b, MS_CTX_HITS, 1);
+		if (!(cv.v0 & VTD_CTX_LO_P)) {
+			/* Not-present entry cached under caching mode. */
+			*fpd = cv.v0 & VTD_CTX_LO_FPD;
+			return (unsigned int)vtd_field_get(CTX_NEG_REASON, cv.v1);
+		}
+		ctx_decode(m, cv.v0, cv.v1, &c);
+		*fpd = c.fpd;
+		fr = ctx_checks(&c, iova, flags, o, &done);
+		if (fr || done)
+			return fr;
+		if (tlb_probe(m, &c, iova, need, o, &fr)) {
+			mstat_add(b, MS_IOTLB_HITS, 1);
+			return fr;
+		}
+		mstat_add(b, MS_IOTLB_MISSES, 1);
+	} else {
+		mstat_add(b, MS_CTX_MISSES, 1);
+	}
+
+	/* Miss: walk inside the fill section of this epoch. */
+	if (!model_fill_enter(m, epoch))
+		goto retry;
+	if (!have_ctx) {
+		uint64_t lo, hi;
+
+		fr = ctx_fetch(m, sid, &lo, &hi);
+		*fpd = lo & VTD_CTX_LO_FPD;
+		if (fr) {
+			/* Caching mode: not-present entries may be cached too,
+			 * tagged with domain 0 (6.2.2). */
+			if (m->cfg.caching_mode &&
+			    (fr == VTD_FR_ROOT_P || fr == VTD_FR_CTX_P))
+				liommu__mcache_insert(&m->ctx, (uint64_t)sid + 1,
+						      lo & ~VTD_CTX_LO_P,
+						      vtd_field_prep(CTX_NEG_REASON, fr), &tk_ctx);
+			goto out;
+		}
+		liommu__mcache_insert(&m->ctx, (uint64_t)sid + 1, lo, hi, &tk_ctx);
+		ctx_decode(m, lo, hi, &c);
+		fr = ctx_checks(&c, iova, flags, o, &done);
+		if (fr || done)
+			goto out;
+		mstat_add(b, MS_IOTLB_MISSES, 1);
+	}
+	fr = walk(m, b, &c, iova, need, &w);
+	if (fr) {
+		if (w.not_present && m->cfg.caching_mode)
+			liommu__mcache_insert(&m->iotlb, model_tlb_key(c.did, iova, 1), 0, 0,
+					      &tk_tlb);
+		goto out;
+	}
+	if (w.level > 1)
+		atomic_fetch_or_explicit(&m->sp_levels, 1u << w.level, memory_order_seq_cst);
+	liommu__mcache_insert(&m->iotlb, model_tlb_key(c.did, iova, w.level),
+			      w.pa_page | w.perm, 0, &tk_tlb);
+	if (w.pde_valid && m->pde_on)
+		liommu__mcache_insert(&m->pde, model_tlb_key(c.did, iova, MODEL_PDE_LEVEL),
+				      w.pde, 0, &tk_pde);
+	o->page_size = 1ULL << vtd_level_shift(w.level);
+	o->pa = w.pa_page | (iova & (o->page_size - 1));
+	o->perm = w.perm;
+	o->did = c.did;
+	o->hit = false;
+out:
+	if (!model_fill_still_valid(m, epoch)) {
+		/* An invalidation began while we walked: what we read may be
+		 * stale, so take our entries back (this request itself is in
+		 * flight and may still use the result). */
+		liommu__mcache_take_back(&m->ctx, &tk_ctx);
+		liommu__mcache_take_back(&m->iotlb, &tk_tlb);
+		liommu__mcache_take_back(&m->pde, &tk_pde);
+	}
+	model_fill_leave(m, epoch);
+	return fr;
+}
+
+static void fill_fault(struct liommu_fault *f, uint16_t sid, uint64_t addr,
+		       unsigned int reason, unsigned int flags)
+{
+	memset(f, 0, sizeof(*f));
+	f->addr = addr & VTD_PAGE_MASK;
+	f->sid = sid;
+	f->reason = (uint8_t)reason;
+	if (reason == VTD_FR_WRITE)
+		f->is_write = true;
+	else if (reason == VTD_FR_READ)
+		f->is_write = false;
+	else
+		f->is_write = !(flags & LIOMMU_MODEL_READ);
+	/* AT: 00 untranslated, 01 translation request (ATS). */
+	f->at = (flags & LIOMMU_MODEL_ATS) ? 1 : 0;
+}
+
+#define XLATE_FLAGS	(LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE | LIOMMU_MODEL_ATS | \
+			 LIOMMU_MODEL_NO_RECORD)
+
+int liommu_model_translate(struct liommu_model *m, uint16_t sid, uint64_t iova,
+			   unsigned int flags, struct liommu_model_xlate *out,
+			   struct liommu_fault *fault)
+{
+	struct mstats_blk *b;
+	struct xout o = { 0 };
+	unsigned int fr;
+	bool fpd;
+
+	if (!(flags & (LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE)) || (flags & ~XLATE_FLAGS) ||
+	    ((flags & LIOMMU_MODEL_ATS) && !m->cfg.device_tlb))
+		return -EINVAL;
+	b = model_stats(m);
+	if (!atomic_load_explicit(&m->te, memory_order_acquire)) {
+		mstat_add(b, MS_UNTRANSLATED, 1);
+		if (out) {
+			out->pa = iova;
+			out->page_size = VTD_PAGE_SIZE;
+			out->perm = LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE;
+			out->did = 0;
+			out->iotlb_hit = true;
+		}
+		return 0;
+	}
+	mstat_add(b, MS_TRANSLATIONS, 1);
+	fr = xlate(m, b, sid, iova, flags, &o, &fpd);
+	if (!fr) {
+		if (out) {
+			out->pa = o.pa;
+			out->page_size = o.page_size;
+			out->perm = o.perm;
+			out->did = o.did;
+			out->iotlb_hit = o.hit;
+		}
+		return 0;
+	}
+	if (fault)
+		fill_fault(fault, sid, iova, fr, flags);
+	if (fpd && reason_qualified(fr))
+		mstat_add(b, MS_FAULTS_SUPPRESSED, 1);
+	else if (!(flags & LIOMMU_MODEL_NO_RECORD))
+		liommu__model_report_fault(m, sid, iova & VTD_PAGE_MASK, fr,
+					   fr == VTD_FR_WRITE ||
+					   (fr != VTD_FR_READ && !(flags & LIOMMU_MODEL_READ)));
+	return -EFAULT;
+}
+
+/* ------------------------------------------------------------------ */
+/* DMA                                                                 */
+/* ------------------------------------------------------------------ */
+
+struct chunk {
+	uint64_t pa;
+	uint64_t len;
+};
+
+#define DMA_STACK_CHUNKS	16
+
+static int dma(struct liommu_model *m, uint16_t sid, uint64_t iova, void *rbuf,
+	       const void *wbuf, size_t len, struct liommu_fault *fault)
+{
+	struct chunk stack[DMA_STACK_CHUNKS], *ch = stack;
+	size_t nch = 0, cap = DMA_STACK_CHUNKS, i, done = 0;
+	unsigned int flags = rbuf ? LIOMMU_MODEL_READ : LIOMMU_MODEL_WRITE;
+	uint64_t pos = iova, left = len;
+	int ret = 0;
+
+	if (!len)
+		return 0;
+	if (iova + (len - 1) < iova)
+		return -EINVAL;
+	/* Translate every page first: on a fault nothing moves. */
+	while (left) {
+		struct liommu_model_xlate x;
+		uint64_t n;
+
+		ret = liommu_model_translate(m, sid, pos, flags, &x, fault);
+		if (ret)
+			goto out;
+		n = x.page_size - (pos & (x.page_size - 1));
+		if (n > left)
+			n = left;
+		if (nch && ch[nch - 1].pa + ch[nch - 1].len == x.pa) {
+			ch[nch - 1].len += n;
+		} else {
+			if (nch == cap) {
+				struct chunk *bigger = malloc(2 * cap * sizeof(*bigger));
+
+				if (!bigger) {
+					ret = -ENOMEM;
+					goto out;
+				}
+				memcpy(bigger, ch, nch * sizeof(*ch));
+				if (ch != stack)
+					free(ch);
+				ch = bigger;
+				cap *= 2;
+			}
+			ch[nch].pa = x.pa;
+			ch[nch].len = n;
+			nch++;
+		}
+		pos += n;
+		left -= n;
+	}
+	/* Addresses outside memory are refused by the bounded accessors: the
+	 * request is aborted there (chunks before it have moved, as the
+	 * earlier TLPs of a real device's request would have). */
+	for (i = 0; i < nch; i++) {
+		int r = rbuf ? liommu__model_mem_read(m, ch[i].pa, (uint8_t *)rbuf + done,
+						       ch[i].len) :
+			       liommu__model_mem_write(m, ch[i].pa, (const uint8_t *)wbuf + done,
+							ch[i].len);
+		if (r) {
+			if (fault) {
+				memset(fault, 0, sizeof(*fault));
+				fault->addr = ch[i].pa & VTD_PAGE_MASK;
+				fault->sid = sid;
+				fault->is_write = !rbuf;
+			}
+			ret = -EIO;
+			goto out;
+		}
+		done += ch[i].len;
+	}
+	mstat_add(model_stats(m), rbuf ? MS_DMA_READ_BYTES : MS_DMA_WRITE_BYTES, len);
+out:
+	if (ch != stack)
+		free(ch);
+	return ret;
+}
+
+int liommu_model_dma_read(struct liommu_model *m, uint16_t sid, uint64_t iova,
+			  void *buf, size_t len, struct liommu_fault *fault)
+{
+	if (!len)
+		return 0;
+	if (!buf)
+		return -EINVAL;
+	return dma(m, sid, iova, buf, NULL, len, fault);
+}
+
+int liommu_model_dma_write(struct liommu_model *m, uint16_t sid, uint64_t iova,
+			   const void *buf, size_t len, struct liommu_fault *fault)
+{
+	if (!len)
+		return 0;
+	if (!buf)
+		return -EINVAL;
+	return dma(m, sid, iova, NULL, buf, len, fault);
+}
