@@ -96,7 +96,9 @@ struct liommu_unit_config {
  * globally.  Translation stays off until liommu_unit_enable_translation().
  *
  * Return: 0, -EINVAL, -ENODEV (no usable address width, QI asked for but
- * absent), -ENOMEM, -ETIMEDOUT (the unit did not acknowledge a command).
+ * absent, implausible CAP/ECAP), -ENOMEM, -ETIMEDOUT (the unit did not
+ * acknowledge a command), -EIO (an invalidation failed during bring-up:
+ * queue error, or a register invalidation reported granularity 0).
  * Context: may block.
  */
 LIOMMU_EXPORT int liommu_unit_new(struct liommu_platform *plat,
@@ -105,12 +107,16 @@ LIOMMU_EXPORT int liommu_unit_new(struct liommu_platform *plat,
 
 /**
  * liommu_unit_free() - disable translation and QI, free every table page.
- * All domains must have been freed.  NULL is accepted.  Context: may block.
+ * All domains must have been freed.  NULL is accepted.  If the unit does
+ * not acknowledge TE or QIE going off, the root, context and queue pages
+ * are deliberately leaked rather than freed under a unit that may still
+ * walk them.  Context: may block.
  */
 LIOMMU_EXPORT void liommu_unit_free(struct liommu_unit *unit);
 
 /** liommu_unit_enable_translation() - set GCMD.TE and wait for GSTS.TES.
- * Return: 0 or -ETIMEDOUT.  Context: may block; takes the config lock. */
+ * Return: 0, -EINVAL (NULL unit) or -ETIMEDOUT.  Context: may block;
+ * takes the config lock. */
 LIOMMU_EXPORT int liommu_unit_enable_translation(struct liommu_unit *unit);
 /** liommu_unit_disable_translation() - clear GCMD.TE, wait for GSTS.TES = 0. */
 LIOMMU_EXPORT int liommu_unit_disable_translation(struct liommu_unit *unit);
@@ -134,7 +140,9 @@ LIOMMU_EXPORT struct liommu_platform *liommu_unit_platform(struct liommu_unit *u
  * @iotlb_page, @iotlb_domain, @iotlb_global: IOTLB invalidations by the
  *               granularity the driver asked for.
  * @context_invs: context-cache invalidations.
- * @table_pages: page-table pages currently allocated (all domains).
+ * @table_pages: pages the unit walks that are currently allocated: root
+ *               table, context tables and every domain's second-level
+ *               tables (the invalidation queue is not counted).
  */
 struct liommu_unit_stats {
 	uint64_t inv_descs;
@@ -200,7 +208,8 @@ LIOMMU_EXPORT const char *liommu_fault_reason_str(unsigned int reason);
  *
  * Each collected record is cleared (F written 1) so the hardware can
  * reuse it; records beyond @max stay pending for the next call.
- * Return: number of records stored.  Context: takes the fault lock.
+ * Return: number of records stored, or -EINVAL (NULL unit, or NULL @out
+ * with @max > 0).  Context: takes the fault lock.
  */
 LIOMMU_EXPORT int liommu_unit_read_faults(struct liommu_unit *unit,
 					  struct liommu_fault *out, size_t max,
