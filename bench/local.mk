@@ -1,3 +1,11 @@
 # SPDX-License-Identifier: MIT
 # Benchmarks: run with `make bench`; never part of `make check`.
 BENCH_BINS =
+
+# IOVA allocator fast path against a bump-allocator floor.
+BENCH_BINS += bench/bench-iova
+noinst_PROGRAMS += bench/bench-iova
+bench_bench_iova_SOURCES = bench/bench-iova.c
+bench_bench_iova_LDADD = libiommu/libiommu.la
+# static archive: the bench selects the fallback handshake by a test hook
+bench_bench_iova_LDFLAGS = $(AM_LDFLAGS) -static
