@@ -497,6 +497,45 @@ START_TEST(width_limits)
 }
 END_TEST
 
+/* The narrowest and widest spaces: 16 bits hold 15 pages above page 0;
+ * 63 bits hold a 2^62 block above the interrupt window's half. */
+START_TEST(extreme_widths)
+{
+	struct liommu_iova *a = mk(LIOMMU_IOVA_WIDTH_MIN, 0, cfg_flags[_i]);
+	uint64_t x, n = 0, seen = 0;
+
+	while (liommu_iova_alloc(a, PG, &x) == 0) {
+		ck_assert(x >= PG && x < 64 * KiB);
+		ck_assert(!(seen & 1ULL << (x / PG)));
+		seen |= 1ULL << (x / PG);
+		n++;
+	}
+	ck_assert_uint_eq(n, 15);
+	ck_assert_int_eq(liommu_iova_free(a, 8 * PG, PG), 0);
+	ck_assert_int_eq(liommu_iova_alloc(a, 2 * PG, &x), -ENOSPC);
+	ck_assert_int_eq(liommu_iova_free(a, 9 * PG, PG), 0);
+	ck_assert_int_eq(liommu_iova_alloc(a, 2 * PG, &x), 0);
+	ck_assert_uint_eq(x, 8 * PG);
+	check_ok(a);
+	liommu_iova_destroy(a);
+
+	a = mk(LIOMMU_IOVA_WIDTH_MAX, 0, cfg_flags[_i]);
+	ck_assert_int_eq(liommu_iova_alloc(a, 1ULL << 62, &x), 0);
+	ck_assert_uint_eq(x, 1ULL << 62);
+	ck_assert_int_eq(liommu_iova_alloc(a, 1ULL << 62, &x), -ENOSPC);
+	ck_assert_int_eq(liommu_iova_alloc_range(a, (1ULL << 63) - PG, PG), -EEXIST);
+	ck_assert_int_eq(liommu_iova_alloc_range(a, 1ULL << 63, PG), -ERANGE);
+	for (int i = 0; i < 300; i++) {
+		ck_assert_int_eq(liommu_iova_alloc(a, MiB, &x), 0);
+		ck_assert(x < 1ULL << 62 && x % MiB == 0);
+		ck_assert(!overlaps(x, MiB, INTR_FIRST, INTR_END - INTR_FIRST));
+	}
+	ck_assert_int_eq(liommu_iova_free(a, 1ULL << 62, 1ULL << 62), 0);
+	check_ok(a);
+	liommu_iova_destroy(a);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Rejected frees                                                      */
 /* ------------------------------------------------------------------ */
@@ -1361,6 +1400,7 @@ Suite *iova_suite(void)
 	tcase_add_test(tc, non_pow2_sizes_exact);
 	tcase_add_loop_test(tc, exact_ranges, 0, NCFG);
 	tcase_add_loop_test(tc, width_limits, 0, 6);
+	tcase_add_loop_test(tc, extreme_widths, 0, NCFG);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("exhaustion");

@@ -247,15 +247,27 @@ struct liommu_iova_stats {
 };
 
 /**
- * liommu_iova_get_stats() - read the counters into @st.
- * Context: takes the cache-list and tree locks (not counted).
+ * liommu_iova_get_stats() - read the counters into @st (zeroed for NULL
+ * @a).
+ * Return: nothing; see struct liommu_iova_stats for what is exact when.
+ * Context: takes the cache-list and tree locks (not counted), never a
+ * thread's cache.
  */
 LIOMMU_EXPORT void liommu_iova_get_stats(struct liommu_iova *a,
 					 struct liommu_iova_stats *st);
 
-/** liommu_iova_width() - the address width; liommu_iova_base() - the
- * lowest IOVA.  Context: any. */
+/**
+ * liommu_iova_width() - the address width of @a's space.
+ * Return: the width in bits (the default filled in), 0 for NULL @a.
+ * Context: any; lock-free.
+ */
 LIOMMU_EXPORT unsigned int liommu_iova_width(const struct liommu_iova *a);
+
+/**
+ * liommu_iova_base() - the lowest IOVA @a hands out.
+ * Return: the base (the default filled in), 0 for NULL @a.
+ * Context: any; lock-free.
+ */
 LIOMMU_EXPORT uint64_t liommu_iova_base(const struct liommu_iova *a);
 
 #ifdef __cplusplus
