@@ -1,2 +1,616 @@
 // SPDX-License-Identifier: MIT
+/*
+ * pgtable.c - the second-level page-table format (spec 9.8).
+ *
+ * A domain's table is a radix tree of 4 KiB pages with 512 64-bit entries
+ * each, unit->levels deep (3 for a 39-bit, 4 for a 48-bit, 5 for a 57-bit
+ * address width).  Level 1 entries map 4 KiB pages; a level 2 or 3 entry
+ * with PS set maps a 2 MiB or 1 GiB page when CAP.SLLPS reports it.
+ *
+ * Entry encodings (spec 9.8, cross-checked with QEMU 7.2's
+ * vtd_iova_to_slpte() and its VTD_SPTE_*_RSVD_MASK macros):
+ *  - non-leaf: next table address | R | W.  The hardware checks R/W at
+ *    every level (QEMU: "access_right_check" on each entry), so a table
+ *    entry must allow both and let the leaf decide.
+ *  - leaf: page address | R/W from prot | PS above level 1.  SNP (bit 11)
+ *    only when ECAP.SC, because without it bit 11 is reserved at every
+ *    level (QEMU's masks include 0x800 at L1..L4 and fault with reason
+ *    0xc).  TM (bit 62) is reserved unless ECAP.DT and this driver never
+ *    asks for transient mappings, so it is never set.
+ *
+ * Concurrency: map/unmap of disjoint ranges run without a domain lock.
+ * The hardware entries are the truth the unit walks; the driver also needs
+ * a CPU pointer for each table it finds there, so every table page has a
+ * shadow node (struct liommu_pt_node) holding its children's nodes.  A new
+ * level is installed by (1) allocating a zeroed page, flushing it for a
+ * non-coherent unit, (2) a release compare-and-swap of the shadow slot,
+ * the loser freeing its page, then (3) a compare-and-swap of the hardware
+ * entry from 0 (or from the superpage being split) to the table pointer.
+ * Step 3 is done by every thread that uses the node, and they all store
+ * the same value, so no thread can return from map() before the hardware
+ * sees the levels above its leaves.  Every entry store is one 64-bit
+ * atomic store or compare-and-swap, followed by a cache-line flush when
+ * ECAP.C is 0.
+ *
+ * Freeing: a table page is freed only when an unmap range covers its whole
+ * span, and only after the invalidation that makes it unreachable
+ * (liommu__pt_free_gathered() after the IOTLB flush).  Detached subtrees
+ * are chained through their shadow nodes, which the unit never reads, so
+ * the table pages themselves stay untouched until they are freed.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
 #include "internal.h"
+
+/* Physical addresses a leaf can hold: bits 51:12 (spec 9.8). */
+#define PT_PA_LIMIT	(1ULL << 52)
+
+struct liommu_pt_node {
+	struct liommu_page page;	/* the table the unit walks */
+	unsigned int level;		/* 1 = 4 KiB leaves */
+	struct liommu_pt_node *free_next; /* gather freelist link */
+	struct liommu_pt_node *child[];	/* VTD_PT_ENTRIES when level > 1 */
+};
+
+/* ------------------------------------------------------------------ */
+/* Entry primitives                                                    */
+/* ------------------------------------------------------------------ */
+
+static inline uint64_t pte_get(const uint64_t *p)
+{
+	return __atomic_load_n(p, __ATOMIC_ACQUIRE);
+}
+
+static inline void pte_set(uint64_t *p, uint64_t v)
+{
+	__atomic_store_n(p, v, __ATOMIC_RELEASE);
+}
+
+/* On failure *old holds the current value. */
+static inline bool pte_cas(uint64_t *p, uint64_t *old, uint64_t v)
+{
+	return __atomic_compare_exchange_n(p, old, v, false, __ATOMIC_ACQ_REL,
+					   __ATOMIC_ACQUIRE);
+}
+
+static inline struct liommu_pt_node *node_child(struct liommu_pt_node *n, unsigned int i)
+{
+	return __atomic_load_n(&n->child[i], __ATOMIC_ACQUIRE);
+}
+
+static inline uint64_t *node_hw(const struct liommu_pt_node *n)
+{
+	return n->page.va;
+}
+
+static inline bool pte_present(uint64_t e)
+{
+	return e & VTD_SLPTE_PRESENT;
+}
+
+static inline bool pte_is_leaf(uint64_t e, unsigned int level)
+{
+	return level == 1 || (e & VTD_SLPTE_PS);
+}
+
+static inline uint64_t level_span(unsigned int level)
+{
+	return 1ULL << vtd_level_shift(level);
+}
+
+/* Make one modified entry visible to a unit that does not snoop. */
+static void pte_flush(const struct liommu_unit *u, const uint64_t *p)
+{
+	if (!u->coherent)
+		liommu__flush(u, p, sizeof(*p));
+}
+
+static uint64_t pte_table(const struct liommu_pt_node *n)
+{
+	return (n->page.pa & VTD_SLPTE_ADDR) | VTD_SLPTE_R | VTD_SLPTE_W;
+}
+
+static uint64_t pte_leaf(const struct liommu_unit *u, uint64_t pa,
+			 unsigned int level, unsigned int prot)
+{
+	uint64_t e = pa & VTD_SLPTE_ADDR;
+
+	if (prot & LIOMMU_PROT_READ)
+		e |= VTD_SLPTE_R;
+	if (prot & LIOMMU_PROT_WRITE)
+		e |= VTD_SLPTE_W;
+	if (level > 1)
+		e |= VTD_SLPTE_PS;
+	if (u->ecap & VTD_ECAP_SC)
+		e |= VTD_SLPTE_SNP;
+	return e;
+}
+
+/*
+ * Superpages: 2 MiB at level 2, 1 GiB at level 3 (spec 9.8; there is no
+ * 512 GiB second-level page, QEMU treats PS at level 4 as reserved).
+ * 1 GiB pages are used only when 2 MiB pages are too, so that splitting
+ * one never needs more than one new table.
+ */
+static bool superpage_ok(const struct liommu_unit *u, unsigned int level)
+{
+	if (level == 2)
+		return u->sllps & VTD_SLLPS_2M;
+	if (level == 3)
+		return (u->sllps & VTD_SLLPS_1G) && (u->sllps & VTD_SLLPS_2M);
+	return false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Counters                                                            */
+/* ------------------------------------------------------------------ */
+
+static void st_add(_Atomic uint64_t *c, uint64_t v)
+{
+	atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+}
+
+static void st_sub(_Atomic uint64_t *c, uint64_t v)
+{
+	atomic_fetch_sub_explicit(c, v, memory_order_relaxed);
+}
+
+static void st_mapped_add(struct liommu_domain *d, uint64_t bytes)
+{
+	uint64_t now = atomic_fetch_add_explicit(&d->st_mapped_bytes, bytes,
+						 memory_order_relaxed) + bytes;
+	uint64_t peak = atomic_load_explicit(&d->st_peak_mapped_bytes,
+					     memory_order_relaxed);
+
+	while (now > peak &&
+	       !atomic_compare_exchange_weak_explicit(&d->st_peak_mapped_bytes,
+						      &peak, now,
+						      memory_order_relaxed,
+						      memory_order_relaxed))
+		;
+}
+
+/* ------------------------------------------------------------------ */
+/* Table nodes                                                         */
+/* ------------------------------------------------------------------ */
+
+static struct liommu_pt_node *node_alloc(struct liommu_domain *d, unsigned int level)
+{
+	size_t sz = sizeof(struct liommu_pt_node) +
+		    (level > 1 ? VTD_PT_ENTRIES * sizeof(struct liommu_pt_node *) : 0);
+	struct liommu_pt_node *n = calloc(1, sz);
+
+	if (!n)
+		return NULL;
+	if (liommu__page_alloc(d->unit, &n->page)) {
+		free(n);
+		return NULL;
+	}
+	n->level = level;
+	st_add(&d->st_table_pages, 1);
+	return n;
+}
+
+/* The page must be unreachable for the unit (never published, or
+ * invalidated after being unlinked). */
+static void node_free(struct liommu_domain *d, struct liommu_pt_node *n)
+{
+	liommu__page_free(d->unit, &n->page);
+	free(n);
+	st_sub(&d->st_table_pages, 1);
+}
+
+/* Before a table is linked: its contents must reach memory first. */
+static void node_make_visible(const struct liommu_unit *u, const struct liommu_pt_node *n)
+{
+	if (!u->coherent)
+		liommu__flush(u, n->page.va, VTD_PAGE_SIZE);
+}
+
+/*
+ * Publish *@node in shadow slot @i unless another thread got there first;
+ * then *@node is the winner's and ours is freed (the unit never saw it).
+ * Returns true when ours was published.
+ */
+static bool node_publish(struct liommu_domain *d, struct liommu_pt_node *parent,
+			 unsigned int i, struct liommu_pt_node **node)
+{
+	struct liommu_pt_node *cur = NULL;
+
+	if (__atomic_compare_exchange_n(&parent->child[i], &cur, *node, false,
+					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+		return true;
+	node_free(d, *node);
+	*node = cur;
+	return false;
+}
+
+/*
+ * Point hardware entry @i of @parent at @child, replacing @expect (0 for
+ * an empty slot, the superpage for a split).  Another thread may have done
+ * it already: that is success too.  Returns false when the entry holds
+ * something else (only an overlapping concurrent call can cause that).
+ */
+static bool node_link(struct liommu_domain *d, struct liommu_pt_node *parent,
+		      unsigned int i, const struct liommu_pt_node *child,
+		      uint64_t expect)
+{
+	uint64_t *hw = node_hw(parent);
+	uint64_t want = pte_table(child);
+	uint64_t cur = expect;
+
+	if (pte_cas(&hw[i], &cur, want)) {
+		pte_flush(d->unit, &hw[i]);
+		st_add(&d->st_pte_writes, 1);
+		return true;
+	}
+	return cur == want;
+}
+
+/* Free @n and everything below it. */
+static void subtree_free(struct liommu_domain *d, struct liommu_pt_node *n)
+{
+	unsigned int i;
+
+	if (n->level > 1) {
+		for (i = 0; i < VTD_PT_ENTRIES; i++)
+			if (n->child[i])
+				subtree_free(d, n->child[i]);
+	}
+	node_free(d, n);
+}
+
+/* ------------------------------------------------------------------ */
+/* Setup and teardown                                                  */
+/* ------------------------------------------------------------------ */
+
+int liommu__pt_init(struct liommu_domain *d)
+{
+	struct liommu_unit *u = d->unit;
+	struct liommu_pt_node *root;
+
+	if (u->levels < 3 || u->levels > 5 ||
+	    vtd_level_shift(u->levels + 1) != u->width)
+		return -EINVAL;
+	root = node_alloc(d, u->levels);
+	if (!root)
+		return -ENOMEM;
+	node_make_visible(u, root);
+	d->pt = root;
+	d->pgd = root->page;
+	return 0;
+}
+
+void liommu__pt_destroy(struct liommu_domain *d)
+{
+	if (!d->pt)
+		return;
+	subtree_free(d, d->pt);
+	d->pt = NULL;
+	d->pgd = (struct liommu_page){ NULL, 0 };
+}
+
+/* ------------------------------------------------------------------ */
+/* Map                                                                 */
+/* ------------------------------------------------------------------ */
+
+struct map_ctx {
+	struct liommu_domain *d;
+	uint64_t delta;		/* pa - iova, modulo 2^64 */
+	unsigned int prot;
+	uint64_t done;		/* [start, done) is mapped by this call */
+};
+
+/* The table below entry @i of @n (level > 1), created if needed. */
+static int map_child(struct map_ctx *c, struct liommu_pt_node *n, unsigned int i,
+		     struct liommu_pt_node **out)
+{
+	struct liommu_domain *d = c->d;
+	uint64_t e = pte_get(&node_hw(n)[i]);
+	struct liommu_pt_node *child;
+
+	if (pte_present(e) && (e & VTD_SLPTE_PS))
+		return -EEXIST;		/* inside an existing superpage */
+	child = node_child(n, i);
+	if (!child) {
+		if (pte_present(e))
+			return -EEXIST;	/* only an overlapping unmap gets here */
+		child = node_alloc(d, n->level - 1);
+		if (!child)
+			return -ENOMEM;
+		node_make_visible(d->unit, child);
+		node_publish(d, n, i, &child);
+	}
+	if (!node_link(d, n, i, child, 0))
+		return -EEXIST;
+	*out = child;
+	return 0;
+}
+
+static int map_level(struct map_ctx *c, struct liommu_pt_node *n,
+		     uint64_t iova, uint64_t end)
+{
+	struct liommu_unit *u = c->d->unit;
+	unsigned int level = n->level;
+	uint64_t span = level_span(level);
+	uint64_t *hw = node_hw(n);
+	int ret;
+
+	while (iova < end) {
+		unsigned int i = vtd_level_index(iova, level);
+		uint64_t slot_end = (iova & ~(span - 1)) + span;
+		uint64_t chunk_end = end < slot_end ? end : slot_end;
+		uint64_t pa = iova + c->delta;
+		bool whole = !(iova & (span - 1)) && chunk_end == slot_end;
+		struct liommu_pt_node *child;
+
+		if (level == 1 ||
+		    (whole && !(pa & (span - 1)) && superpage_ok(u, level) &&
+		     !node_child(n, i))) {
+			uint64_t cur = 0;
+
+			if (!pte_cas(&hw[i], &cur, pte_leaf(u, pa, level, c->prot)))
+				return -EEXIST;
+			pte_flush(u, &hw[i]);
+			st_add(&c->d->st_pte_writes, 1);
+			st_mapped_add(c->d, span);
+			c->done = chunk_end;
+			iova = chunk_end;
+			continue;
+		}
+		ret = map_child(c, n, i, &child);
+		if (ret)
+			return ret;
+		ret = map_level(c, child, iova, chunk_end);
+		if (ret)
+			return ret;
+		iova = chunk_end;
+	}
+	return 0;
+}
+
+static int check_range(const struct liommu_unit *u, uint64_t iova, uint64_t size)
+{
+	if (!size || (iova | size) & (VTD_PAGE_SIZE - 1))
+		return -EINVAL;
+	if (iova + size < iova || iova + size > (1ULL << u->width))
+		return -ERANGE;
+	return 0;
+}
+
+int liommu__pt_map(struct liommu_domain *d, uint64_t iova, uint64_t pa,
+		   uint64_t size, unsigned int prot)
+{
+	struct liommu_unit *u = d->unit;
+	struct map_ctx c = {
+		.d = d, .delta = pa - iova, .prot = prot, .done = iova,
+	};
+	int ret;
+
+	if (!prot || (prot & ~LIOMMU_PROT_RW) || (pa & (VTD_PAGE_SIZE - 1)))
+		return -EINVAL;
+	ret = check_range(u, iova, size);
+	if (ret)
+		return ret;
+	if (pa + size < pa || pa + size > PT_PA_LIMIT)
+		return -ERANGE;
+
+	ret = map_level(&c, d->pt, iova, iova + size);
+	if (ret && c.done > iova) {
+		/*
+		 * Nothing of a failed call stays mapped.  The entries were
+		 * live, so they are unmapped like any others: cleared, the
+		 * IOTLB invalidated, then the tables this call emptied freed.
+		 */
+		struct liommu_gather g = LIOMMU_GATHER_INIT;
+		int r;
+
+		liommu__pt_unmap(d, iova, c.done - iova, &g);
+		r = liommu__inval_iotlb_range(u, d->did, g.start, g.end, !g.tables);
+		if (r)
+			liommu__log(u, LOG_ERR,
+				    "domain %u: invalidation failed (%d) undoing a map; "
+				    "keeping its table pages", d->did, r);
+		else
+			liommu__pt_free_gathered(d, &g);
+	}
+	return ret;
+}
+
+/* ------------------------------------------------------------------ */
+/* Unmap                                                               */
+/* ------------------------------------------------------------------ */
+
+struct unmap_ctx {
+	struct liommu_domain *d;
+	struct liommu_gather *g;
+	bool missing;		/* some page of the range was not mapped */
+	int err;
+};
+
+static void gather_add(struct liommu_gather *g, uint64_t start, uint64_t end)
+{
+	if (!g->end) {
+		g->start = start;
+		g->end = end;
+		return;
+	}
+	if (start < g->start)
+		g->start = start;
+	if (end > g->end)
+		g->end = end;
+}
+
+/* Bytes mapped below a detached node; notes holes in c->missing. */
+static uint64_t subtree_mapped(struct unmap_ctx *c, struct liommu_pt_node *n)
+{
+	uint64_t *hw = node_hw(n);
+	uint64_t bytes = 0, e;
+	unsigned int i;
+
+	for (i = 0; i < VTD_PT_ENTRIES; i++) {
+		e = pte_get(&hw[i]);
+		if (!pte_present(e))
+			c->missing = true;
+		else if (pte_is_leaf(e, n->level))
+			bytes += level_span(n->level);
+		else if (node_child(n, i))
+			bytes += subtree_mapped(c, node_child(n, i));
+		else
+			c->missing = true;
+	}
+	return bytes;
+}
+
+/*
+ * Replace superpage @e in entry @i of @n by a table mapping the same range
+ * with the same attributes, so part of it can be unmapped.  The unit sees
+ * either the superpage or the table: both translate identically.  Two
+ * threads splitting the same superpage (disjoint unmaps inside it) agree
+ * through the shadow slot and both link the same table.
+ */
+static struct liommu_pt_node *split(struct unmap_ctx *c, struct liommu_pt_node *n,
+				    unsigned int i, uint64_t e)
+{
+	struct liommu_domain *d = c->d;
+	unsigned int cl = n->level - 1;
+	uint64_t cspan = level_span(cl);
+	uint64_t base = e & VTD_SLPTE_ADDR;
+	uint64_t attrs = (e & ~(VTD_SLPTE_ADDR | VTD_SLPTE_PS)) |
+			 (cl > 1 ? VTD_SLPTE_PS : 0);
+	struct liommu_pt_node *child = node_child(n, i);
+	unsigned int j;
+
+	if (!child) {
+		uint64_t *chw;
+
+		child = node_alloc(d, cl);
+		if (!child)
+			return NULL;
+		chw = node_hw(child);
+		for (j = 0; j < VTD_PT_ENTRIES; j++)
+			chw[j] = (base + j * cspan) | attrs;
+		node_make_visible(d->unit, child);
+		if (node_publish(d, n, i, &child))
+			st_add(&d->st_pte_writes, VTD_PT_ENTRIES);
+	}
+	if (!node_link(d, n, i, child, e))
+		return NULL;
+	return child;
+}
+
+static void unmap_level(struct unmap_ctx *c, struct liommu_pt_node *n,
+			uint64_t iova, uint64_t end)
+{
+	struct liommu_domain *d = c->d;
+	unsigned int level = n->level;
+	uint64_t span = level_span(level);
+	uint64_t *hw = node_hw(n);
+
+	while (iova < end) {
+		unsigned int i = vtd_level_index(iova, level);
+		uint64_t slot = iova & ~(span - 1);
+		uint64_t chunk_end = end < slot + span ? end : slot + span;
+		bool whole = iova == slot && chunk_end == slot + span;
+		uint64_t e = pte_get(&hw[i]);
+		struct liommu_pt_node *child;
+
+		if (!pte_present(e)) {
+			c->missing = true;
+		} else if (pte_is_leaf(e, level) && whole) {
+			pte_set(&hw[i], 0);
+			pte_flush(d->unit, &hw[i]);
+			st_add(&d->st_pte_writes, 1);
+			st_sub(&d->st_mapped_bytes, span);
+			gather_add(c->g, slot, slot + span);
+		} else if (pte_is_leaf(e, level)) {
+			child = split(c, n, i, e);
+			if (!child) {
+				c->err = -ENOMEM;
+			} else {
+				c->g->tables = true;
+				unmap_level(c, child, iova, chunk_end);
+			}
+		} else if (!(child = node_child(n, i))) {
+			c->missing = true;	/* overlapping call in progress */
+		} else if (whole) {
+			/* The range covers this whole table: unlink it and
+			 * free it after the invalidation. */
+			pte_set(&hw[i], 0);
+			pte_flush(d->unit, &hw[i]);
+			__atomic_store_n(&n->child[i], NULL, __ATOMIC_RELEASE);
+			st_add(&d->st_pte_writes, 1);
+			st_sub(&d->st_mapped_bytes, subtree_mapped(c, child));
+			child->free_next = c->g->freelist;
+			c->g->freelist = child;
+			c->g->tables = true;
+			gather_add(c->g, slot, slot + span);
+		} else {
+			unmap_level(c, child, iova, chunk_end);
+		}
+		iova = chunk_end;
+	}
+}
+
+int liommu__pt_unmap(struct liommu_domain *d, uint64_t iova, uint64_t size,
+		     struct liommu_gather *g)
+{
+	struct unmap_ctx c = { .d = d, .g = g };
+	int ret;
+
+	ret = check_range(d->unit, iova, size);
+	if (ret)
+		return ret;
+	unmap_level(&c, d->pt, iova, iova + size);
+	if (c.err)
+		return c.err;
+	return c.missing ? -ENOENT : 0;
+}
+
+void liommu__pt_free_gathered(struct liommu_domain *d, struct liommu_gather *g)
+{
+	struct liommu_pt_node *n = g->freelist, *next;
+
+	for (; n; n = next) {
+		next = n->free_next;
+		subtree_free(d, n);
+	}
+	*g = (struct liommu_gather)LIOMMU_GATHER_INIT;
+}
+
+/* ------------------------------------------------------------------ */
+/* Translate                                                           */
+/* ------------------------------------------------------------------ */
+
+int liommu__pt_translate(struct liommu_domain *d, uint64_t iova, uint64_t *pa,
+			 unsigned int *prot, uint64_t *page_size)
+{
+	struct liommu_pt_node *n = d->pt;
+	unsigned int level;
+	uint64_t e, span;
+
+	if (iova >> d->unit->width)
+		return -ERANGE;
+	for (;;) {
+		level = n->level;
+		e = pte_get(&node_hw(n)[vtd_level_index(iova, level)]);
+		if (!pte_present(e))
+			return -ENOENT;
+		if (pte_is_leaf(e, level))
+			break;
+		n = node_child(n, vtd_level_index(iova, level));
+		if (!n)
+			return -ENOENT;
+	}
+	span = level_span(level);
+	if (pa)
+		*pa = (e & VTD_SLPTE_ADDR & ~(span - 1)) | (iova & (span - 1));
+	if (prot)
+		*prot = ((e & VTD_SLPTE_R) ? LIOMMU_PROT_READ : 0) |
+			((e & VTD_SLPTE_W) ? LIOMMU_PROT_WRITE : 0);
+	if (page_size)
+		*page_size = span;
+	return 0;
+}
