@@ -163,7 +163,10 @@ LIOMMU_EXPORT int liommu_iova_alloc_range(struct liommu_iova *a, uint64_t iova,
  *
  * Every free is validated: a range that is not a live allocation is
  * rejected and changes nothing, so a double free or a stray free cannot
- * make the allocator hand out one range twice.
+ * make the allocator hand out one range twice.  (What no allocator can
+ * tell is a stale free of a range that has since been handed out again:
+ * that frees the new owner's allocation.)  Of two threads freeing one
+ * allocation at once, exactly one succeeds.
  *
  * Return: 0; -EINVAL (NULL @a, zero or unaligned size/address, @size
  * differs from the allocation starting at @iova, or @iova starts a
