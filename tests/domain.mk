@@ -2,7 +2,7 @@
 # Domains and the second-level page-table format: check-pgtable and
 # check-domain run on the fake unit of tests/domain-fake.c;
 # check-qemu-dma drives QEMU's own VT-d model and the edu DMA engine.
-# All link the static archive (-static) so they test the library code
+# All link the static archive ($(TEST_LINK_STATIC)) so they test the library code
 # that is built into it, whatever the shared object exports.
 DOMAIN_FAKE = tests/domain-fake.c tests/domain-fake.h
 
@@ -10,5 +10,5 @@ check_PROGRAMS += tests/check-pgtable
 tests_check_pgtable_SOURCES = tests/runner.c tests/check-pgtable.c $(DOMAIN_FAKE)
 tests_check_pgtable_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=pgtable_suite
 tests_check_pgtable_CFLAGS = $(TEST_CFLAGS)
-tests_check_pgtable_LDFLAGS = -static
+tests_check_pgtable_LDFLAGS = $(TEST_LINK_STATIC)
 tests_check_pgtable_LDADD = $(TEST_LIBS)

@@ -6,13 +6,13 @@
 #   tests_check_foo_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=foo_suite
 #   tests_check_foo_CFLAGS = $(TEST_CFLAGS)
 #   tests_check_foo_LDADD = $(TEST_LIBS)
-#   tests_check_foo_LDFLAGS = $(TEST_LDFLAGS)
+#   tests_check_foo_LDFLAGS = $(TEST_LINK_STATIC)
 TEST_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/tests
 TEST_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 # Tests link the static archive (libtool's -static for an uninstalled
 # library) so they can reach internal (double underscore) functions too.
 TEST_LIBS = libiommu/libiommu.la $(CHECK_LIBS)
-TEST_LDFLAGS = $(AM_LDFLAGS) -static
+TEST_LINK_STATIC = $(AM_LDFLAGS) -static
 
 TESTS += $(check_PROGRAMS) $(check_SCRIPTS)
 
