@@ -27,3 +27,4 @@ include tests/model.mk
 include tests/iova.mk
 include tests/eli.mk
 include tests/irq-remap.mk
+include tests/dma.mk

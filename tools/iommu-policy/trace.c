@@ -563,8 +563,8 @@ int ipol_trace_load(const char *path, enum ipol_trace_format fmt,
 	bool is_stdin = !strcmp(path, "-");
 	int fd = is_stdin ? STDIN_FILENO : open(path, O_RDONLY | O_CLOEXEC);
 	struct stat st;
-	char *buf;
-	size_t len;
+	char *buf = NULL;
+	size_t len = 0;
 	int ret;
 
 	if (fd < 0) {

@@ -1,0 +1,2 @@
+# SPDX-License-Identifier: MIT
+# DMA mapping strategies: check-dma on the sim platform (and QEMU once).
