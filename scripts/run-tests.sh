@@ -15,4 +15,4 @@ if [ $rc -ne 0 ]; then
 	done
 	grep -E 'error|Error' make-check.out | head -n 20
 fi
-sh "$top"/tests/summary.sh .
+sh "$top"/tests/summary.sh . "$rc"

@@ -4,9 +4,12 @@
 # A Check binary reports "NN%: Checks: C, Failures: F, Errors: E"; a
 # script test counts as one check.  A test that crashed before Check
 # could report (or any test automake marked FAIL/ERROR without a Check
-# line) counts as one failure.
+# line) counts as one failure.  The optional second argument is make's
+# exit status: when make failed but no test did (a test binary that did
+# not build never runs), that is one more failure, never a green line.
 set -u
 build=${1:-.}
+make_rc=${2:-0}
 passed=0 failed=0 skipped=0
 for trs in $(find "$build" -name '*.trs' | sort); do
 	log=${trs%.trs}.log
@@ -26,9 +29,10 @@ for trs in $(find "$build" -name '*.trs' | sort); do
 		esac
 	fi
 done
-if [ "$skipped" -gt 0 ]; then
-	echo "$passed passed, $failed failed, $skipped skipped"
-else
-	echo "$passed passed, $failed failed"
+if [ "$make_rc" -ne 0 ] && [ "$failed" -eq 0 ]; then
+	echo "make check failed (exit $make_rc) outside any test: counted as one failure"
+	failed=1
 fi
+[ "$skipped" -eq 0 ] || echo "$skipped skipped"
+echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -1,0 +1,23 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Every installed header must compile on its own, in C and in C++ mode
+# when a C++ compiler exists, so users can include them in any order.
+set -u
+src=${LIOMMU_TOP_SRCDIR:-$(dirname "$0")/..}
+cc=${CC:-cc}
+tmp=$(mktemp -d) || exit 99
+trap 'rm -rf "$tmp"' EXIT
+n=0 bad=0
+for h in "$src"/libiommu/include/liommu/*.h "$src"/*/include/liommu/*.h; do
+	[ -f "$h" ] || continue
+	rel=liommu/$(basename "$h")
+	printf '#include <%s>\n#include <%s>\nint liommu_header_check_dummy;\n' "$rel" "$rel" > "$tmp/t.c"
+	n=$((n + 1))
+	if ! $cc -std=c11 -Wall -Wextra -Werror -pedantic -I"$src"/libiommu/include \
+		$(for d in "$src"/*/include; do printf ' -I%s' "$d"; done) \
+		-c "$tmp/t.c" -o "$tmp/t.o" 2> "$tmp/err"; then
+		echo "FAIL: $rel does not compile alone:"; cat "$tmp/err"; bad=$((bad + 1))
+	fi
+done
+echo "headers: $n checked, $bad failed"
+[ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
