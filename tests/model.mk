@@ -1,1 +1,12 @@
 # SPDX-License-Identifier: MIT
+# The software VT-d unit (libiommu/model) and the sim platform: register
+# semantics, fault reasons, caches, queued invalidation and the ordering
+# rules, against the specification (check-model), and the differential
+# runner that executes the same random scenarios on the model and on QEMU
+# 7.2's VT-d model (check-diff, only when configure found QEMU).
+check_PROGRAMS += tests/check-model
+tests_check_model_SOURCES = tests/runner.c tests/check-model.c tests/check-model-env.h
+tests_check_model_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=model_suite
+tests_check_model_CFLAGS = $(TEST_CFLAGS)
+tests_check_model_LDADD = $(TEST_LIBS)
+tests_check_model_LDFLAGS = $(TEST_LINK_STATIC)
