@@ -143,7 +143,8 @@ struct liommu_dma_config {
  * struct liommu_dma_bound - the exposure a strategy promises: how long, in
  * unmaps and in time, a device may still reach a buffer after its
  * liommu_dma_unmap() returned.
- * @unbounded: DIRECT: everything stays reachable for the instance's life.
+ * @unbounded: DIRECT: everything stays reachable for the instance's life
+ *             (@count and @time_ns are then UINT64_MAX).
  * @count:     stale mappings that may exist per queue (OPTIMISTIC: the
  *             quota; DEFERRED: the batch; STRICT: 0).
  * @queues:    how many independent queues @count applies to (DEFERRED:

@@ -1,0 +1,194 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dma-internal.h - what dma.c shares with the strategy files (not
+ * installed).
+ *
+ * dma.c is the front end: argument checks, the table of live mappings
+ * (so an unmap with the wrong address, length or direction is refused
+ * before anything changes), the counters, the IOVA allocator, the
+ * modelled invalidation latency and the reclaimer thread that keeps the
+ * time bounds of OPTIMISTIC and DEFERRED when no calls arrive.  Each
+ * strategy (dma-direct.c, dma-strict.c, dma-optimistic.c, dma-deferred.c)
+ * is a const struct liommu__dma_ops and works in whole 4 KiB pages.
+ */
+#ifndef LIOMMU_DMA_INTERNAL_H
+#define LIOMMU_DMA_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <liommu/dma.h>
+#include <liommu/iova.h>
+#include <liommu/liommu.h>
+
+#include "internal.h"
+
+#define LIOMMU__CACHELINE	64
+
+/*
+ * One mapping, from map() to the moment its IOVA is free again.  While
+ * live it sits in the live table (dma.c, keyed by @iova); OPTIMISTIC then
+ * moves it into its reuse cache and DEFERRED into a flush queue.  Only the
+ * owner of the structure it is linked into touches the link fields.
+ */
+struct liommu__dma_map {
+	struct liommu__dma_map *next;	/* live-table or cache hash chain */
+	struct liommu__dma_map *older;	/* OPTIMISTIC FIFO (towards head) */
+	struct liommu__dma_map *newer;	/* OPTIMISTIC FIFO (towards tail) */
+	uint64_t iova;			/* page aligned */
+	uint64_t pa;			/* page aligned */
+	uint64_t npages;		/* pages mapped */
+	uint64_t alloc_size;		/* bytes of IOVA space allocated */
+	uint64_t t_ns;			/* OPTIMISTIC: when it was cached */
+	uint64_t len;			/* the caller's length, checked at unmap */
+	unsigned int off;		/* the buffer's offset in its first page */
+	unsigned int prot;		/* LIOMMU_PROT_*, = the direction */
+};
+
+struct liommu_dma;
+
+/**
+ * struct liommu__dma_ops - one strategy.  Page-granular: dma.c has
+ * checked the arguments and rounded the buffer to pages.
+ * @name:     the strategy's name (liommu_dma_strategy_name()).
+ * @untracked: no live table (DIRECT: IOVA = PA, nothing to remember).
+ * @init:     set up strategy state after the common part.  Context: may
+ *            block.
+ * @fini:     retire everything stale and free the state; the reclaimer
+ *            is already stopped.  Optional.
+ * @map:      fill @m->iova (and @m->alloc_size) for @m->pa, @m->npages,
+ *            @m->prot; *@hit tells a reuse-cache hit.  DIRECT is given
+ *            the unrounded buffer's pages and only checks them.
+ * @unmap:    end @m (already out of the live table); the strategy owns
+ *            @m from here and frees it with liommu__dma_map_free(),
+ *            whatever it returns.  For @untracked strategies @m is the
+ *            caller's (on its stack) and only describes the buffer.
+ * @unmap_many: optional; unmap @n mappings at once (scatter-gather).
+ *            NULL = @unmap one by one.
+ * @drain:    optional; retire every stale mapping now, wait.
+ * @reclaim:  optional; the reclaimer thread's work at time @now_ns:
+ *            retire what is due, return the next due time (0: nothing
+ *            pending).
+ * @stale_pages: optional; pages unmapped but maybe still reachable now.
+ * @bound:    the exposure bound.
+ */
+struct liommu__dma_ops {
+	const char *name;
+	bool untracked;
+	int (*init)(struct liommu_dma *dma);
+	void (*fini)(struct liommu_dma *dma);
+	int (*map)(struct liommu_dma *dma, struct liommu__dma_map *m, bool *hit);
+	int (*unmap)(struct liommu_dma *dma, struct liommu__dma_map *m);
+	int (*unmap_many)(struct liommu_dma *dma, struct liommu__dma_map **m, size_t n);
+	int (*drain)(struct liommu_dma *dma);
+	uint64_t (*reclaim)(struct liommu_dma *dma, uint64_t now_ns);
+	uint64_t (*stale_pages)(struct liommu_dma *dma);
+	void (*bound)(const struct liommu_dma *dma, struct liommu_dma_bound *b);
+};
+
+extern const struct liommu__dma_ops liommu__dma_direct_ops;
+extern const struct liommu__dma_ops liommu__dma_strict_ops;
+extern const struct liommu__dma_ops liommu__dma_optimistic_ops;
+extern const struct liommu__dma_ops liommu__dma_deferred_ops;
+
+/*
+ * Per-thread counter blocks: a thread picks a slot once (round robin) and
+ * keeps it, so counters are mostly written by one thread and the cache
+ * line rarely moves.  Sums are exact; relaxed atomics because slots may
+ * still be shared by more threads than slots.
+ */
+#define LIOMMU__DMA_SLOTS	16
+
+struct liommu__dma_counters {
+	_Atomic uint64_t maps;
+	_Atomic uint64_t unmaps;
+	_Atomic uint64_t reuse_hits;
+	_Atomic uint64_t retired;
+	_Atomic uint64_t flushes;
+	_Atomic int64_t live_pages;	/* map adds, unmap subtracts */
+} __attribute__((aligned(LIOMMU__CACHELINE)));
+
+/* A shard of the live table: mappings keyed by IOVA. */
+struct liommu__dma_live {
+	pthread_mutex_t lock;
+	struct liommu__dma_map **bucket;
+	uint64_t nbuckets;		/* power of two */
+	uint64_t count;
+} __attribute__((aligned(LIOMMU__CACHELINE)));
+#define LIOMMU__DMA_LIVE_SHARDS	64
+
+struct liommu_dma {
+	struct liommu_domain *dom;
+	struct liommu_unit *unit;
+	const struct liommu__dma_ops *ops;
+	struct liommu_dma_config cfg;	/* defaults filled in, ranges copied */
+	struct liommu_dma_range *ranges; /* DIRECT: sorted copy of cfg.ranges */
+	struct liommu_iova *iova;	/* NULL for DIRECT */
+	void *priv;			/* the strategy's state */
+
+	/* Baselines for the counters that are deltas since creation. */
+	uint64_t base_pte_writes;
+	uint64_t base_inv_descs;
+	uint64_t base_inv_waits;
+
+	/*
+	 * The reclaimer thread (OPTIMISTIC, DEFERRED).  @due is the next time
+	 * it must run, 0 when nothing is pending: strategies read it without
+	 * the lock to skip the wake-up when it is already due early enough
+	 * (liommu__dma_kick()), so it is a seq_cst atomic; it is written
+	 * under @rc_lock.
+	 */
+	pthread_mutex_t rc_lock;
+	pthread_cond_t rc_cond;		/* CLOCK_MONOTONIC */
+	pthread_t rc_thread;
+	bool rc_running;
+	bool rc_stop;			/* under rc_lock */
+	_Atomic uint64_t due;
+
+	struct liommu__dma_counters ctr[LIOMMU__DMA_SLOTS];
+	struct liommu__dma_live live[LIOMMU__DMA_LIVE_SHARDS];
+};
+
+/* Monotonic time in nanoseconds. */
+uint64_t liommu__dma_now_ns(void);
+
+/* The calling thread's slot, 0 .. LIOMMU__DMA_SLOTS - 1, fixed per thread. */
+unsigned int liommu__dma_slot(void);
+
+static inline struct liommu__dma_counters *liommu__dma_ctr(struct liommu_dma *dma)
+{
+	return &dma->ctr[liommu__dma_slot()];
+}
+
+static inline void liommu__dma_count(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+}
+
+/*
+ * After an invalidation wait the strategy performed: count it and, when
+ * configured, busy-wait the modelled hardware latency.
+ */
+void liommu__dma_flushed(struct liommu_dma *dma);
+
+/* IOVA space for @m->npages pages: a power of two up to the allocator's
+ * cacheable maximum (so the per-thread caches serve it), else exact.
+ * Sets @m->iova and @m->alloc_size.  Return: 0, -ENOSPC, -ENOMEM. */
+int liommu__dma_iova_alloc(struct liommu_dma *dma, struct liommu__dma_map *m);
+/* Give @m's IOVA back; only once no translation of it can remain. */
+void liommu__dma_iova_free(struct liommu_dma *dma, struct liommu__dma_map *m);
+
+struct liommu__dma_map *liommu__dma_map_alloc(void);
+void liommu__dma_map_free(struct liommu__dma_map *m);
+
+/*
+ * Tell the reclaimer that something becomes due at @due_ns.  Cheap when
+ * the reclaimer already runs at or before that time (one atomic load);
+ * otherwise takes rc_lock and wakes it.  Call after the stale entry is
+ * visible to @reclaim (published under the strategy's lock).
+ */
+void liommu__dma_kick(struct liommu_dma *dma, uint64_t due_ns);
+
+#endif /* LIOMMU_DMA_INTERNAL_H */

@@ -1,0 +1,868 @@
+// SPDX-License-Identifier: MIT
+/*
+ * dma.c - the front end of the DMA mapping strategies (liommu/dma.h).
+ *
+ * Everything the four strategies have in common lives here: argument
+ * checks and the rounding of a buffer to whole pages; the live table,
+ * which remembers every mapping handed out so that an unmap with a wrong
+ * address, length or direction is refused before the page table or the
+ * IOVA allocator is touched; the IOVA allocator (liommu/iova.h) for the
+ * strategies that allocate; per-thread counter blocks; the modelled
+ * invalidation latency; and the reclaimer thread that enforces the time
+ * bounds of OPTIMISTIC and DEFERRED when the caller makes no further
+ * calls.  The strategies are const ops tables in dma-<name>.c.
+ *
+ * Locking: the live table is split into LIOMMU__DMA_LIVE_SHARDS shards by
+ * IOVA, each with its own mutex held only for a hash-chain edit; nothing
+ * here takes an instance-wide lock on the map/unmap path.  The reclaimer
+ * lock (rc_lock) is taken by the reclaimer and, rarely, by
+ * liommu__dma_kick(); strategies never hold their own locks across it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "dma-internal.h"
+
+static const struct liommu__dma_ops *const strategy_ops[LIOMMU_DMA_NR_STRATEGIES] = {
+	[LIOMMU_DMA_DIRECT] = &liommu__dma_direct_ops,
+	[LIOMMU_DMA_STRICT] = &liommu__dma_strict_ops,
+	[LIOMMU_DMA_OPTIMISTIC] = &liommu__dma_optimistic_ops,
+	[LIOMMU_DMA_DEFERRED] = &liommu__dma_deferred_ops,
+};
+
+/* Most flush queues a DEFERRED instance may have. */
+#define DMA_MAX_QUEUES		256u
+/* Initial buckets per live-table shard; shards double as they fill. */
+#define LIVE_MIN_BUCKETS	16u
+
+const char *liommu_dma_strategy_name(enum liommu_dma_strategy s)
+{
+	if ((unsigned int)s >= LIOMMU_DMA_NR_STRATEGIES)
+		return NULL;
+	return strategy_ops[s]->name;
+}
+
+int liommu_dma_strategy_parse(const char *name, enum liommu_dma_strategy *out)
+{
+	unsigned int i;
+
+	if (!name || !out)
+		return -EINVAL;
+	for (i = 0; i < LIOMMU_DMA_NR_STRATEGIES; i++) {
+		if (!strcmp(name, strategy_ops[i]->name)) {
+			*out = (enum liommu_dma_strategy)i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Small helpers shared with the strategies                            */
+/* ------------------------------------------------------------------ */
+
+uint64_t liommu__dma_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+unsigned int liommu__dma_slot(void)
+{
+	static atomic_uint next_slot;
+	static _Thread_local unsigned int slot;	/* slot + 1; 0 = none yet */
+
+	if (!slot)
+		slot = atomic_fetch_add_explicit(&next_slot, 1, memory_order_relaxed) %
+		       LIOMMU__DMA_SLOTS + 1;
+	return slot - 1;
+}
+
+void liommu__dma_flushed(struct liommu_dma *dma)
+{
+	uint64_t end;
+
+	liommu__dma_count(&liommu__dma_ctr(dma)->flushes, 1);
+	if (!dma->cfg.inval_latency_ns)
+		return;
+	/* Busy-wait, as a driver polling a wait descriptor's status would. */
+	end = liommu__dma_now_ns() + dma->cfg.inval_latency_ns;
+	while (liommu__dma_now_ns() < end)
+		__builtin_ia32_pause();
+}
+
+struct liommu__dma_map *liommu__dma_map_alloc(void)
+{
+	return calloc(1, sizeof(struct liommu__dma_map));
+}
+
+void liommu__dma_map_free(struct liommu__dma_map *m)
+{
+	free(m);
+}
+
+int liommu__dma_iova_alloc(struct liommu_dma *dma, struct liommu__dma_map *m)
+{
+	uint64_t size, span = dma->cfg.iova_limit - dma->cfg.iova_base;
+	int ret;
+
+	if (m->npages > span >> VTD_PAGE_SHIFT)
+		return -ENOSPC;
+	size = m->npages << VTD_PAGE_SHIFT;
+	/* Powers of two up to the cacheable maximum come from the calling
+	 * thread's magazine, naturally aligned (one page-selective
+	 * invalidation with the smallest mask covers them). */
+	if (size <= LIOMMU_IOVA_CACHE_MAX && (size & (size - 1)))
+		size = 1ULL << (64 - __builtin_clzll(size));
+	ret = liommu_iova_alloc(dma->iova, size, &m->iova);
+	if (ret)
+		return ret;
+	m->alloc_size = size;
+	return 0;
+}
+
+void liommu__dma_iova_free(struct liommu_dma *dma, struct liommu__dma_map *m)
+{
+	int ret = liommu_iova_free(dma->iova, m->iova, m->alloc_size);
+
+	/* The live table guarantees one free per allocation: a failure is a
+	 * bug here, never the caller's. */
+	if (ret)
+		liommu__log(dma->unit, LOG_ERR, "dma: IOVA %#llx+%#llx free failed (%d)",
+			    (unsigned long long)m->iova,
+			    (unsigned long long)m->alloc_size, ret);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reclaimer thread                                                    */
+/* ------------------------------------------------------------------ */
+
+static struct timespec ns_to_ts(uint64_t ns)
+{
+	struct timespec ts = {
+		.tv_sec = (time_t)(ns / 1000000000u),
+		.tv_nsec = (long)(ns % 1000000000u),
+	};
+
+	return ts;
+}
+
+/*
+ * The protocol with liommu__dma_kick(): before asking the strategy what is
+ * due, the reclaimer sets @due to 0 (seq_cst); a strategy publishes a stale
+ * entry under its own lock and then reads @due (seq_cst).  Either the
+ * strategy sees 0 and wakes the reclaimer through rc_lock, or its entry was
+ * published before the reclaimer's scan, which then finds it.  No entry
+ * can be left behind with nobody due to look at it.
+ */
+static void *reclaimer_main(void *arg)
+{
+	struct liommu_dma *dma = arg;
+
+	pthread_mutex_lock(&dma->rc_lock);
+	while (!dma->rc_stop) {
+		uint64_t due = atomic_load(&dma->due), next, cur;
+
+		if (!due) {
+			pthread_cond_wait(&dma->rc_cond, &dma->rc_lock);
+			continue;
+		}
+		if (liommu__dma_now_ns() < due) {
+			struct timespec ts = ns_to_ts(due);
+
+			pthread_cond_timedwait(&dma->rc_cond, &dma->rc_lock, &ts);
+			continue;
+		}
+		atomic_store(&dma->due, 0);
+		pthread_mutex_unlock(&dma->rc_lock);
+		next = dma->ops->reclaim(dma, liommu__dma_now_ns());
+		pthread_mutex_lock(&dma->rc_lock);
+		cur = atomic_load(&dma->due);
+		if (next && (!cur || next < cur))
+			atomic_store(&dma->due, next);
+	}
+	pthread_mutex_unlock(&dma->rc_lock);
+	return NULL;
+}
+
+void liommu__dma_kick(struct liommu_dma *dma, uint64_t due_ns)
+{
+	uint64_t cur = atomic_load(&dma->due);
+
+	if (!due_ns)
+		due_ns = 1;
+	if (cur && cur <= due_ns)
+		return;
+	pthread_mutex_lock(&dma->rc_lock);
+	cur = atomic_load(&dma->due);
+	if (!cur || due_ns < cur) {
+		atomic_store(&dma->due, due_ns);
+		pthread_cond_signal(&dma->rc_cond);
+	}
+	pthread_mutex_unlock(&dma->rc_lock);
+}
+
+static int reclaimer_start(struct liommu_dma *dma)
+{
+	int ret = pthread_create(&dma->rc_thread, NULL, reclaimer_main, dma);
+
+	if (ret)
+		return -ret;
+	dma->rc_running = true;
+	return 0;
+}
+
+static void reclaimer_stop(struct liommu_dma *dma)
+{
+	if (!dma->rc_running)
+		return;
+	pthread_mutex_lock(&dma->rc_lock);
+	dma->rc_stop = true;
+	pthread_cond_signal(&dma->rc_cond);
+	pthread_mutex_unlock(&dma->rc_lock);
+	pthread_join(dma->rc_thread, NULL);
+	dma->rc_running = false;
+}
+
+/* ------------------------------------------------------------------ */
+/* Live table                                                          */
+/* ------------------------------------------------------------------ */
+
+static inline uint64_t live_hash(uint64_t iova)
+{
+	return (iova >> VTD_PAGE_SHIFT) * 0x9e3779b97f4a7c15ULL;
+}
+
+static inline struct liommu__dma_live *live_shard(struct liommu_dma *dma, uint64_t h)
+{
+	return &dma->live[h >> (64 - 6)];
+}
+_Static_assert(LIOMMU__DMA_LIVE_SHARDS == 64, "live_shard() takes the top 6 bits");
+
+static inline uint64_t live_bucket(const struct liommu__dma_live *s, uint64_t h)
+{
+	return (h >> 20) & (s->nbuckets - 1);
+}
+
+/* Double the shard's table; on allocation failure chains just get longer. */
+static void live_grow_locked(struct liommu__dma_live *s)
+{
+	uint64_t nb = s->nbuckets * 2, i;
+	struct liommu__dma_map **b = calloc(nb, sizeof(*b));
+	struct liommu__dma_live tmp = { .nbuckets = nb };
+
+	if (!b)
+		return;
+	for (i = 0; i < s->nbuckets; i++) {
+		struct liommu__dma_map *m = s->bucket[i], *next;
+
+		for (; m; m = next) {
+			uint64_t j = live_bucket(&tmp, live_hash(m->iova));
+
+			next = m->next;
+			m->next = b[j];
+			b[j] = m;
+		}
+	}
+	free(s->bucket);
+	s->bucket = b;
+	s->nbuckets = nb;
+}
+
+static void live_insert(struct liommu_dma *dma, struct liommu__dma_map *m)
+{
+	uint64_t h = live_hash(m->iova), j;
+	struct liommu__dma_live *s = live_shard(dma, h);
+
+	pthread_mutex_lock(&s->lock);
+	if (s->count >= 2 * s->nbuckets)
+		live_grow_locked(s);
+	j = live_bucket(s, h);
+	m->next = s->bucket[j];
+	s->bucket[j] = m;
+	s->count++;
+	pthread_mutex_unlock(&s->lock);
+}
+
+/*
+ * Take the mapping that map() returned as @iova out of the table, after
+ * checking that @len and @prot are what map() was given.
+ * Return: 0; -ENOENT (no mapping starts at that page, or the offset in
+ * the page differs); -EINVAL (length or direction differ; the mapping
+ * stays live).
+ */
+static int live_remove(struct liommu_dma *dma, uint64_t iova, uint64_t len,
+		       unsigned int prot, struct liommu__dma_map **out)
+{
+	uint64_t page = iova & VTD_PAGE_MASK, h = live_hash(page);
+	struct liommu__dma_live *s = live_shard(dma, h);
+	struct liommu__dma_map **pp, *m;
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&s->lock);
+	for (pp = &s->bucket[live_bucket(s, h)]; (m = *pp); pp = &m->next) {
+		if (m->iova != page)
+			continue;
+		if (m->off != (iova & ~VTD_PAGE_MASK))
+			break;
+		if (m->len != len || m->prot != prot) {
+			ret = -EINVAL;
+			break;
+		}
+		*pp = m->next;
+		m->next = NULL;
+		s->count--;
+		*out = m;
+		ret = 0;
+		break;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return ret;
+}
+
+static int live_init(struct liommu_dma *dma)
+{
+	unsigned int i;
+
+	for (i = 0; i < LIOMMU__DMA_LIVE_SHARDS; i++) {
+		struct liommu__dma_live *s = &dma->live[i];
+
+		s->bucket = calloc(LIVE_MIN_BUCKETS, sizeof(*s->bucket));
+		if (!s->bucket)
+			return -ENOMEM;
+		s->nbuckets = LIVE_MIN_BUCKETS;
+		pthread_mutex_init(&s->lock, NULL);
+	}
+	return 0;
+}
+
+/*
+ * Unmap whatever the caller left mapped: clear every live mapping's PTEs,
+ * invalidate once, free their IOVAs.  Only from liommu_dma_free().
+ */
+static void live_teardown(struct liommu_dma *dma)
+{
+	struct liommu_gather g = LIOMMU_GATHER_INIT;
+	struct liommu__dma_map *all = NULL, *m, *next;
+	uint64_t n = 0;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < LIOMMU__DMA_LIVE_SHARDS; i++) {
+		struct liommu__dma_live *s = &dma->live[i];
+		uint64_t j;
+
+		if (!s->bucket)
+			continue;
+		for (j = 0; j < s->nbuckets; j++) {
+			for (m = s->bucket[j]; m; m = next) {
+				next = m->next;
+				m->next = all;
+				all = m;
+				n++;
+			}
+			s->bucket[j] = NULL;
+		}
+		s->count = 0;
+	}
+	if (!all)
+		return;
+	liommu__log(dma->unit, LOG_WARNING, "dma: %llu mappings still live at free",
+		    (unsigned long long)n);
+	for (m = all; m; m = m->next)
+		liommu_domain_unmap_nosync(dma->dom, m->iova, m->npages << VTD_PAGE_SHIFT, &g);
+	ret = liommu_domain_flush(dma->dom, &g);
+	for (m = all; m; m = next) {
+		next = m->next;
+		if (!ret)
+			liommu__dma_iova_free(dma, m);
+		liommu__dma_map_free(m);
+	}
+}
+
+static void live_fini(struct liommu_dma *dma)
+{
+	unsigned int i;
+
+	for (i = 0; i < LIOMMU__DMA_LIVE_SHARDS; i++) {
+		struct liommu__dma_live *s = &dma->live[i];
+
+		if (!s->bucket)
+			continue;
+		free(s->bucket);
+		s->bucket = NULL;
+		pthread_mutex_destroy(&s->lock);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Creation                                                            */
+/* ------------------------------------------------------------------ */
+
+static int cmp_range(const void *a, const void *b)
+{
+	const struct liommu_dma_range *x = a, *y = b;
+
+	return x->pa < y->pa ? -1 : x->pa > y->pa;
+}
+
+/* Sorted, checked copy of DIRECT's ranges with adjacent ones merged. */
+static int copy_ranges(struct liommu_dma *dma, const struct liommu_dma_config *cfg)
+{
+	struct liommu_dma_range *r;
+	size_t i, n = 0;
+
+	if (!cfg->nranges || !cfg->ranges || cfg->nranges > SIZE_MAX / sizeof(*r))
+		return -EINVAL;
+	r = malloc(cfg->nranges * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	memcpy(r, cfg->ranges, cfg->nranges * sizeof(*r));
+	for (i = 0; i < cfg->nranges; i++) {
+		if (!r[i].len || (r[i].pa | r[i].len) & ~VTD_PAGE_MASK)
+			goto err_inval;
+		if (r[i].len > UINT64_MAX - r[i].pa)
+			goto err_range;
+	}
+	qsort(r, cfg->nranges, sizeof(*r), cmp_range);
+	for (i = 0; i < cfg->nranges; i++) {
+		if (n && r[i].pa < r[n - 1].pa + r[n - 1].len)
+			goto err_inval;		/* overlap */
+		if (n && r[i].pa == r[n - 1].pa + r[n - 1].len)
+			r[n - 1].len += r[i].len;
+		else
+			r[n++] = r[i];
+	}
+	dma->ranges = r;
+	dma->cfg.ranges = r;
+	dma->cfg.nranges = n;
+	return 0;
+
+err_range:
+	free(r);
+	return -ERANGE;
+err_inval:
+	free(r);
+	return -EINVAL;
+}
+
+static int config_fill(struct liommu_dma *dma, const struct liommu_dma_config *cfg)
+{
+	unsigned int width = liommu_unit_addr_width(dma->unit);
+	uint64_t space = width >= 64 ? UINT64_MAX : 1ULL << width;
+	struct liommu_dma_config *c = &dma->cfg;
+
+	*c = *cfg;
+	c->ranges = NULL;
+	c->nranges = 0;
+	if ((unsigned int)c->strategy >= LIOMMU_DMA_NR_STRATEGIES)
+		return -EINVAL;
+	if (c->strategy != LIOMMU_DMA_DIRECT && (cfg->nranges || cfg->ranges))
+		return -EINVAL;
+	if (!c->iova_base)
+		c->iova_base = LIOMMU_DMA_DEFAULT_IOVA_BASE;
+	if (!c->iova_limit)
+		c->iova_limit = space;
+	if ((c->iova_base | c->iova_limit) & ~VTD_PAGE_MASK)
+		return -EINVAL;
+	if (c->iova_base >= c->iova_limit)
+		return -EINVAL;
+	if (c->iova_limit > space)
+		return -ERANGE;
+	if (!c->quota)
+		c->quota = LIOMMU_DMA_DEFAULT_QUOTA;
+	if (!c->age_ns)
+		c->age_ns = LIOMMU_DMA_DEFAULT_AGE_NS;
+	if (!c->batch)
+		c->batch = LIOMMU_DMA_DEFAULT_BATCH;
+	if (!c->interval_ns)
+		c->interval_ns = LIOMMU_DMA_DEFAULT_INTERVAL_NS;
+	if (!c->queues)
+		c->queues = 8;
+	if (c->queues > DMA_MAX_QUEUES)
+		return -EINVAL;
+	if (c->opt_batch > c->quota)
+		return -EINVAL;
+	if (c->strategy == LIOMMU_DMA_DIRECT)
+		return copy_ranges(dma, cfg);
+	return 0;
+}
+
+/*
+ * An allocator for [iova_base, iova_limit): the allocator's space ends at
+ * a power of two, so a limit that is not one is reserved away.
+ */
+static int iova_setup(struct liommu_dma *dma)
+{
+	struct liommu_iova_config ic = { .base = dma->cfg.iova_base };
+	uint64_t limit = dma->cfg.iova_limit;
+	unsigned int width = 64 - __builtin_clzll(limit - 1);
+	int ret;
+
+	if (width < LIOMMU_IOVA_WIDTH_MIN)
+		width = LIOMMU_IOVA_WIDTH_MIN;
+	ic.width = width;
+	ret = liommu_iova_new(&ic, &dma->iova);
+	if (ret)
+		return ret;
+	if (width < 64 && limit < 1ULL << width)
+		ret = liommu_iova_reserve(dma->iova, limit, (1ULL << width) - limit);
+	return ret;
+}
+
+int liommu_dma_new(struct liommu_domain *dom, const struct liommu_dma_config *cfg,
+		   struct liommu_dma **out)
+{
+	struct liommu_domain_stats ds;
+	struct liommu_unit_stats us;
+	struct liommu_dma *dma;
+	void *mem;
+	int ret;
+
+	if (!dom || !cfg || !out)
+		return -EINVAL;
+	if (posix_memalign(&mem, LIOMMU__CACHELINE, sizeof(*dma)))
+		return -ENOMEM;
+	dma = memset(mem, 0, sizeof(*dma));
+	dma->dom = dom;
+	dma->unit = liommu_domain_unit(dom);
+	pthread_mutex_init(&dma->rc_lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&dma->rc_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
+	ret = config_fill(dma, cfg);
+	if (ret)
+		goto err_free;
+	dma->ops = strategy_ops[dma->cfg.strategy];
+	if (!dma->ops->untracked) {
+		ret = live_init(dma);
+		if (ret)
+			goto err_live;
+		ret = iova_setup(dma);
+		if (ret)
+			goto err_iova;
+	}
+
+	/* Baselines first: DIRECT's initial mapping counts as its PTE writes. */
+	liommu_domain_get_stats(dom, &ds);
+	liommu_unit_get_stats(dma->unit, &us);
+	dma->base_pte_writes = ds.pte_writes;
+	dma->base_inv_descs = us.inv_descs;
+	dma->base_inv_waits = us.inv_waits;
+
+	ret = dma->ops->init(dma);
+	if (ret)
+		goto err_iova;
+	if (dma->ops->reclaim) {
+		ret = reclaimer_start(dma);
+		if (ret)
+			goto err_init;
+	}
+	*out = dma;
+	return 0;
+
+err_init:
+	if (dma->ops->fini)
+		dma->ops->fini(dma);
+err_iova:
+	liommu_iova_destroy(dma->iova);
+err_live:
+	live_fini(dma);
+err_free:
+	free(dma->ranges);
+	pthread_cond_destroy(&dma->rc_cond);
+	pthread_mutex_destroy(&dma->rc_lock);
+	free(dma);
+	return ret;
+}
+
+void liommu_dma_free(struct liommu_dma *dma)
+{
+	if (!dma)
+		return;
+	reclaimer_stop(dma);
+	if (!dma->ops->untracked)
+		live_teardown(dma);
+	if (dma->ops->fini)
+		dma->ops->fini(dma);
+	liommu_iova_destroy(dma->iova);
+	live_fini(dma);
+	free(dma->ranges);
+	pthread_cond_destroy(&dma->rc_cond);
+	pthread_mutex_destroy(&dma->rc_lock);
+	free(dma);
+}
+
+enum liommu_dma_strategy liommu_dma_get_strategy(const struct liommu_dma *dma)
+{
+	return dma->cfg.strategy;
+}
+
+struct liommu_domain *liommu_dma_domain(struct liommu_dma *dma)
+{
+	return dma->dom;
+}
+
+/* ------------------------------------------------------------------ */
+/* Map and unmap                                                       */
+/* ------------------------------------------------------------------ */
+
+static bool dir_ok(enum liommu_dma_dir dir)
+{
+	return dir == LIOMMU_DMA_TO_DEVICE || dir == LIOMMU_DMA_FROM_DEVICE ||
+	       dir == LIOMMU_DMA_BIDIRECTIONAL;
+}
+
+/* The pages covering [@addr, @addr + @len); @len > 0, no overflow. */
+static uint64_t pages_of(uint64_t addr, uint64_t len)
+{
+	return ((addr + len - 1) >> VTD_PAGE_SHIFT) - (addr >> VTD_PAGE_SHIFT) + 1;
+}
+
+static int check_buf(uint64_t addr, uint64_t len, enum liommu_dma_dir dir)
+{
+	if (!len || !dir_ok(dir) || len - 1 > UINT64_MAX - addr)
+		return -EINVAL;
+	return 0;
+}
+
+int liommu_dma_map(struct liommu_dma *dma, uint64_t pa, uint64_t len,
+		   enum liommu_dma_dir dir, uint64_t *iova)
+{
+	struct liommu__dma_map stack, *m;
+	struct liommu__dma_counters *ctr;
+	bool hit = false;
+	int ret;
+
+	if (!dma || !iova)
+		return -EINVAL;
+	ret = check_buf(pa, len, dir);
+	if (ret)
+		return ret;
+	if (dma->ops->untracked) {
+		m = &stack;
+		memset(m, 0, sizeof(*m));
+	} else {
+		m = liommu__dma_map_alloc();
+		if (!m)
+			return -ENOMEM;
+	}
+	m->pa = pa & VTD_PAGE_MASK;
+	m->off = (unsigned int)(pa & ~VTD_PAGE_MASK);
+	m->len = len;
+	m->npages = pages_of(pa, len);
+	m->prot = (unsigned int)dir;
+	ret = dma->ops->map(dma, m, &hit);
+	if (ret) {
+		if (m != &stack)
+			liommu__dma_map_free(m);
+		return ret;
+	}
+	*iova = m->iova + m->off;
+	if (m != &stack)
+		live_insert(dma, m);
+	ctr = liommu__dma_ctr(dma);
+	liommu__dma_count(&ctr->maps, 1);
+	if (hit)
+		liommu__dma_count(&ctr->reuse_hits, 1);
+	atomic_fetch_add_explicit(&ctr->live_pages, (int64_t)m->npages, memory_order_relaxed);
+	return 0;
+}
+
+int liommu_dma_unmap(struct liommu_dma *dma, uint64_t iova, uint64_t len,
+		     enum liommu_dma_dir dir)
+{
+	struct liommu__dma_map stack, *m;
+	struct liommu__dma_counters *ctr;
+	uint64_t npages;
+	int ret;
+
+	if (!dma)
+		return -EINVAL;
+	ret = check_buf(iova, len, dir);
+	if (ret)
+		return ret;
+	npages = pages_of(iova, len);
+	if (dma->ops->untracked) {
+		m = &stack;
+		memset(m, 0, sizeof(*m));
+		m->iova = iova & VTD_PAGE_MASK;
+		m->pa = m->iova;
+		m->npages = npages;
+		m->len = len;
+		m->prot = (unsigned int)dir;
+	} else {
+		ret = live_remove(dma, iova, len, (unsigned int)dir, &m);
+		if (ret)
+			return ret;
+	}
+	ret = dma->ops->unmap(dma, m);
+	if (ret == -ENOENT && dma->ops->untracked)
+		return ret;
+	ctr = liommu__dma_ctr(dma);
+	atomic_fetch_sub_explicit(&ctr->live_pages, (int64_t)npages, memory_order_relaxed);
+	if (!ret)
+		liommu__dma_count(&ctr->unmaps, 1);
+	return ret;
+}
+
+int liommu_dma_map_sg(struct liommu_dma *dma, struct liommu_dma_sg *sg, size_t n,
+		      enum liommu_dma_dir dir)
+{
+	size_t i;
+	int ret;
+
+	if (!dma || !sg || !n || n > INT_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		ret = check_buf(sg[i].pa, sg[i].len, dir);
+		if (ret)
+			return ret;
+	}
+	for (i = 0; i < n; i++) {
+		ret = liommu_dma_map(dma, sg[i].pa, sg[i].len, dir, &sg[i].iova);
+		if (ret)
+			goto err_undo;
+	}
+	return (int)n;
+
+err_undo:
+	if (i)
+		liommu_dma_unmap_sg(dma, sg, i, dir);
+	return ret;
+}
+
+int liommu_dma_unmap_sg(struct liommu_dma *dma, const struct liommu_dma_sg *sg,
+			size_t n, enum liommu_dma_dir dir)
+{
+	struct liommu__dma_map **ms;
+	struct liommu__dma_counters *ctr;
+	uint64_t pages = 0;
+	size_t i, j;
+	int ret;
+
+	if (!dma || !sg || !n || n > INT_MAX)
+		return -EINVAL;
+	for (i = 0; i < n; i++) {
+		ret = check_buf(sg[i].iova, sg[i].len, dir);
+		if (ret)
+			return ret;
+	}
+	if (dma->ops->untracked) {
+		/* DIRECT's unmap only checks that the buffer lies in its
+		 * memory, so checking every segment first is just a pass. */
+		for (i = 0; i < n; i++) {
+			struct liommu__dma_map m = {
+				.iova = sg[i].iova & VTD_PAGE_MASK,
+				.pa = sg[i].iova & VTD_PAGE_MASK,
+				.npages = pages_of(sg[i].iova, sg[i].len),
+				.len = sg[i].len,
+				.prot = (unsigned int)dir,
+			};
+
+			ret = dma->ops->unmap(dma, &m);
+			if (ret)
+				return ret;
+			pages += m.npages;
+		}
+		ctr = liommu__dma_ctr(dma);
+		atomic_fetch_sub_explicit(&ctr->live_pages, (int64_t)pages,
+					  memory_order_relaxed);
+		liommu__dma_count(&ctr->unmaps, n);
+		return 0;
+	}
+	ms = malloc(n * sizeof(*ms));
+	if (!ms)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		ret = live_remove(dma, sg[i].iova, sg[i].len, (unsigned int)dir, &ms[i]);
+		if (ret) {
+			for (j = 0; j < i; j++)
+				live_insert(dma, ms[j]);
+			free(ms);
+			return ret;
+		}
+		pages += ms[i]->npages;
+	}
+	if (dma->ops->unmap_many) {
+		ret = dma->ops->unmap_many(dma, ms, n);
+	} else {
+		ret = 0;
+		for (i = 0; i < n; i++) {
+			int r = dma->ops->unmap(dma, ms[i]);
+
+			if (r && !ret)
+				ret = r;
+		}
+	}
+	free(ms);
+	ctr = liommu__dma_ctr(dma);
+	atomic_fetch_sub_explicit(&ctr->live_pages, (int64_t)pages, memory_order_relaxed);
+	if (!ret)
+		liommu__dma_count(&ctr->unmaps, n);
+	return ret;
+}
+
+int liommu_dma_drain(struct liommu_dma *dma)
+{
+	if (!dma)
+		return -EINVAL;
+	return dma->ops->drain ? dma->ops->drain(dma) : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Counters                                                            */
+/* ------------------------------------------------------------------ */
+
+void liommu_dma_get_bound(const struct liommu_dma *dma, struct liommu_dma_bound *b)
+{
+	memset(b, 0, sizeof(*b));
+	dma->ops->bound(dma, b);
+}
+
+void liommu_dma_get_stats(struct liommu_dma *dma, struct liommu_dma_stats *st)
+{
+	struct liommu_domain_stats ds;
+	struct liommu_unit_stats us;
+	int64_t live = 0;
+	unsigned int i;
+
+	memset(st, 0, sizeof(*st));
+	st->strategy = dma->cfg.strategy;
+	for (i = 0; i < LIOMMU__DMA_SLOTS; i++) {
+		struct liommu__dma_counters *c = &dma->ctr[i];
+
+		st->maps += atomic_load_explicit(&c->maps, memory_order_relaxed);
+		st->unmaps += atomic_load_explicit(&c->unmaps, memory_order_relaxed);
+		st->reuse_hits += atomic_load_explicit(&c->reuse_hits, memory_order_relaxed);
+		st->retired += atomic_load_explicit(&c->retired, memory_order_relaxed);
+		st->flushes += atomic_load_explicit(&c->flushes, memory_order_relaxed);
+		live += atomic_load_explicit(&c->live_pages, memory_order_relaxed);
+	}
+	st->live_pages = live > 0 ? (uint64_t)live : 0;
+	liommu_domain_get_stats(dma->dom, &ds);
+	liommu_unit_get_stats(dma->unit, &us);
+	st->pte_writes = ds.pte_writes - dma->base_pte_writes;
+	st->inv_descs = us.inv_descs - dma->base_inv_descs;
+	st->inv_waits = us.inv_waits - dma->base_inv_waits;
+	st->mapped_pages = ds.mapped_bytes >> VTD_PAGE_SHIFT;
+	st->peak_mapped_pages = ds.peak_mapped_bytes >> VTD_PAGE_SHIFT;
+	/* Every present PTE of these strategies points at memory the host
+	 * must keep resident, and nothing else is pinned (dma.h). */
+	st->pinned_pages = st->mapped_pages;
+	st->peak_pinned_pages = st->peak_mapped_pages;
+	st->table_pages = ds.table_pages;
+	st->stale_pages = dma->ops->stale_pages ? dma->ops->stale_pages(dma) : 0;
+	liommu_dma_get_bound(dma, &st->bound);
+}
