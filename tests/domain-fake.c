@@ -2,9 +2,10 @@
 /*
  * domain-fake.c - the fake VT-d unit behind check-pgtable and
  * check-domain (see domain-fake.h).  It implements only what register-
- * based bring-up and invalidation touch: CAP/ECAP, GCMD/GSTS (11.4.4),
- * CCMD (11.4.7.1) and the IVA/IOTLB pair (11.4.8), each command completed
- * at once with the actual granularity equal to the requested one.
+ * based bring-up and invalidation touch: CAP/ECAP, GCMD/GSTS (11.4.4,
+ * write-buffer flushes counted), CCMD (11.4.7.1) and the IVA/IOTLB pair
+ * (11.4.8), each command completed at once with the actual granularity
+ * equal to the requested one.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -109,9 +110,15 @@ static uint64_t fake_read64(void *priv, uint32_t off)
 static void gcmd_locked(struct fake *f, uint32_t val)
 {
 	/* Persistent bits follow the command; one-shot SRTP/SFL/SIRTP
-	 * complete at once (status set); WBF completes at once (WBFS 0). */
+	 * complete at once (status set); WBF completes at once (WBFS 0)
+	 * unless the fake ignores it (WBFS stays 1, 11.4.5). */
 	f->gsts = (val & (uint32_t)VTD_GSTS_PERSISTENT) |
 		  (val & (uint32_t)(VTD_GCMD_SRTP | VTD_GCMD_SFL | VTD_GCMD_SIRTP));
+	if (val & (uint32_t)VTD_GCMD_WBF) {
+		f->wbf++;
+		if (f->ignore_wbf)
+			f->gsts |= (uint32_t)VTD_GSTS_WBFS;
+	}
 }
 
 static void fake_write32(void *priv, uint32_t off, uint32_t val)
@@ -327,6 +334,25 @@ struct fake_cmd fake_log_get(struct fake *f, unsigned int i)
 		c = f->log[i];
 	pthread_mutex_unlock(&f->lock);
 	return c;
+}
+
+void fake_set_ignore_wbf(struct fake *f, bool wbf)
+{
+	pthread_mutex_lock(&f->lock);
+	f->ignore_wbf = wbf;
+	if (!wbf)
+		f->gsts &= ~(uint32_t)VTD_GSTS_WBFS;
+	pthread_mutex_unlock(&f->lock);
+}
+
+unsigned int fake_wbf_count(struct fake *f)
+{
+	unsigned int n;
+
+	pthread_mutex_lock(&f->lock);
+	n = f->wbf;
+	pthread_mutex_unlock(&f->lock);
+	return n;
 }
 
 size_t fake_live_pages(struct fake *f)

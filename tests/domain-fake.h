@@ -55,6 +55,8 @@ struct fake {
 	uint32_t gsts;
 	bool ignore_iotlb;	/* leave IVT set: the driver times out */
 	bool ignore_ccmd;	/* leave ICC set */
+	bool ignore_wbf;	/* leave GSTS.WBFS set */
+	unsigned int wbf;	/* GCMD.WBF commands seen */
 	struct fake_cmd log[FAKE_LOG_MAX];
 	unsigned int nlog;
 	struct fake_page *pages;
@@ -76,6 +78,10 @@ int fake_unit(struct fake *f, unsigned int width, bool no_superpages,
  * it off completes a command left pending, as late hardware would. */
 void fake_set_ignore(struct fake *f, bool iotlb, bool ccmd);
 void fake_log_clear(struct fake *f);
+/* Leave GSTS.WBFS set after GCMD.WBF (the flush never completes). */
+void fake_set_ignore_wbf(struct fake *f, bool wbf);
+/* GCMD.WBF commands written so far. */
+unsigned int fake_wbf_count(struct fake *f);
 /* A register as the driver last wrote it (e.g. VTD_RTADDR_REG). */
 uint64_t fake_reg64(struct fake *f, uint32_t off);
 unsigned int fake_log_count(struct fake *f, enum fake_cmd_kind kind);

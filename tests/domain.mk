@@ -12,3 +12,10 @@ tests_check_pgtable_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=pgtable_suite
 tests_check_pgtable_CFLAGS = $(TEST_CFLAGS)
 tests_check_pgtable_LDFLAGS = $(TEST_LINK_STATIC)
 tests_check_pgtable_LDADD = $(TEST_LIBS)
+
+check_PROGRAMS += tests/check-domain
+tests_check_domain_SOURCES = tests/runner.c tests/check-domain.c $(DOMAIN_FAKE)
+tests_check_domain_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=domain_suite
+tests_check_domain_CFLAGS = $(TEST_CFLAGS)
+tests_check_domain_LDFLAGS = $(TEST_LINK_STATIC)
+tests_check_domain_LDADD = $(TEST_LIBS)

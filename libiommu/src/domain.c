@@ -7,8 +7,11 @@
  *
  * Ordering rules, each from the specification:
  *  - A context entry goes from not-present to present by writing its
- *    upper half (AW, DID) first and, after a release fence, the lower half
- *    holding P, so the unit never sees P with a stale upper half.
+ *    upper half (AW, DID) first and then, with liommu__wmb() and a
+ *    release store, the lower half holding P, so the unit never sees P
+ *    with a stale upper half.  (No atomic_thread_fence(): GCC refuses it
+ *    under ThreadSanitizer, and the release store orders the two stores
+ *    for other threads while liommu__wmb() orders them for the unit.)
  *  - Not-present to present needs no invalidation unless the unit caches
  *    not-present entries (CAP.CM, spec 6.1), which it tags with domain
  *    ID 0 (spec 6.2.2); then the device's context-cache entry (DID 0) and
@@ -19,7 +22,9 @@
  *    entries are tagged with what the context cache held (11.4.7.1;
  *    Linux domain_context_clear_one()).
  *  - With CAP.CM a map is a not-present to present change of cached
- *    entries, so the new range is invalidated too (spec 6.1).
+ *    entries, so the new range is invalidated too (spec 6.1).  Without
+ *    it, a map is followed by a write-buffer flush when CAP.RWBF asks
+ *    for one (spec 6.8): no invalidation follows that would do it.
  *
  * Locking: domain IDs, root/context tables and unit->dev_domain[] are
  * protected by the unit's cfg_lock.  Map, unmap and translate take no
@@ -138,18 +143,26 @@ int liommu_domain_map(struct liommu_domain *dom, uint64_t iova, uint64_t pa,
 		return -EINVAL;
 	u = dom->unit;
 	ret = liommu__pt_map(dom, iova, pa, size, prot);
-	if (ret || !u->caching_mode)
+	if (ret)
 		return ret;
 	/*
 	 * CAP.CM: the unit may hold not-present entries for this range, and
 	 * new table levels may have replaced cached not-present ones, so
-	 * invalidate with IH = 0 (spec 6.1).  If that fails the mapping is
-	 * withdrawn, so the caller never holds a half-working range.
+	 * invalidate with IH = 0 (spec 6.1); the invalidation flushes the
+	 * write buffer itself.  Without CM no invalidation is needed, but a
+	 * unit reporting CAP.RWBF may hold the new entries in its write
+	 * buffer until GCMD.WBF (spec 6.8); liommu__flush_write_buffer() is
+	 * a no-op otherwise.  If either fails the mapping is withdrawn, so
+	 * the caller never holds a half-working range.
 	 */
-	ret = liommu__inval_iotlb_range(u, dom->did, iova, iova + size, false);
+	if (u->caching_mode)
+		ret = liommu__inval_iotlb_range(u, dom->did, iova, iova + size, false);
+	else
+		ret = liommu__flush_write_buffer(u);
 	if (ret) {
-		liommu__log(u, LOG_ERR, "domain %u: caching-mode invalidation failed (%d)",
-			    dom->did, ret);
+		liommu__log(u, LOG_ERR, "domain %u: %s after map failed (%d)", dom->did,
+			    u->caching_mode ? "caching-mode invalidation" :
+			    "write-buffer flush", ret);
 		liommu_domain_unmap(dom, iova, size);
 	}
 	return ret;
@@ -236,7 +249,7 @@ static int ctx_table_get_locked(struct liommu_unit *u, unsigned int bus,
 		 * stays 0; the lower half carries CTP and P. */
 		re = (struct vtd_root_entry *)u->root.va + bus;
 		__atomic_store_n(&re->hi, 0, __ATOMIC_RELAXED);
-		atomic_thread_fence(memory_order_release);
+		liommu__wmb();
 		__atomic_store_n(&re->lo, (ct->page.pa & VTD_ROOT_LO_CTP) | VTD_ROOT_LO_P,
 				 __ATOMIC_RELEASE);
 		entry_flush(u, re, sizeof(*re));
@@ -293,8 +306,8 @@ int liommu_domain_attach(struct liommu_domain *dom, uint16_t sid)
 	lo = (dom->pgd.pa & VTD_CTX_LO_SLPTPTR) |
 	     vtd_field_prep(VTD_CTX_LO_TT, VTD_CTX_TT_MULTI_LEVEL) | VTD_CTX_LO_P;
 	__atomic_store_n(&ce->hi, hi, __ATOMIC_RELAXED);
-	atomic_thread_fence(memory_order_release);
-	__atomic_store_n(&ce->lo, lo, __ATOMIC_RELAXED);
+	liommu__wmb();
+	__atomic_store_n(&ce->lo, lo, __ATOMIC_RELEASE);
 	entry_flush(u, ce, sizeof(*ce));
 	u->dev_domain[sid] = dom;
 

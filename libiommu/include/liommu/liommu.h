@@ -248,10 +248,14 @@ LIOMMU_EXPORT struct liommu_unit *liommu_domain_unit(struct liommu_domain *dom);
  * Uses 1 GiB and 2 MiB pages where CAP.SLLPS allows and @iova and @pa are
  * both aligned for the part of the range that fits.  Not-present to
  * present changes need no invalidation unless CAP.CM is set, in which
- * case the range is invalidated (spec 6.1).
+ * case the range is invalidated (spec 6.1); otherwise a unit reporting
+ * CAP.RWBF gets a write-buffer flush (GCMD.WBF, spec 6.8).
  * Return: 0; -EINVAL (misaligned, zero size, bad prot), -ERANGE (beyond
  * the address width), -EEXIST (some page already mapped; nothing of this
- * call stays mapped), -ENOMEM.  Context: lock-free; may allocate.
+ * call stays mapped), -ENOMEM, -ETIMEDOUT or -EIO (the invalidation or
+ * write-buffer flush failed; the range was unmapped again).
+ * Context: lock-free for the table; may allocate; with CAP.CM or
+ * CAP.RWBF it takes the unit's invalidation or GCMD lock and waits.
  */
 LIOMMU_EXPORT int liommu_domain_map(struct liommu_domain *dom, uint64_t iova,
 				    uint64_t pa, uint64_t size, unsigned int prot);
