@@ -8,3 +8,17 @@ tests_check_irte_CFLAGS = $(TEST_CFLAGS)
 # liommu__ helpers the tests drive.
 tests_check_irte_LDFLAGS = -static
 tests_check_irte_LDADD = $(TEST_LIBS)
+
+# The remapping table against the software model (sim platform), and,
+# when configure found QEMU, against QEMU 7.2's interrupt remapping and
+# both side by side.  ir-bench.h holds the scenarios they share.
+IR_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/irq-remap/src \
+	-I$(top_srcdir)/libiommu/src
+EXTRA_DIST += tests/ir-bench.h
+
+check_PROGRAMS += tests/check-irq-remap
+tests_check_irq_remap_SOURCES = tests/runner.c tests/check-irq-remap.c tests/ir-bench.h
+tests_check_irq_remap_CPPFLAGS = $(IR_TEST_CPPFLAGS) -DCHECK_SUITE=irq_remap_suite
+tests_check_irq_remap_CFLAGS = $(TEST_CFLAGS)
+tests_check_irq_remap_LDFLAGS = -static
+tests_check_irq_remap_LDADD = $(TEST_LIBS)

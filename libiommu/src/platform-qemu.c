@@ -83,6 +83,11 @@ static const char qemu_default_binary[] = "";
 /* The private directory's path fits a sockaddr_un with a file name. */
 #define QEMU_DIR_MAX		108
 #define QEMU_PATH_MAX		(QEMU_DIR_MAX + 16)
+/* cfg.trace: at most this many patterns, each shorter than the length. */
+#define QEMU_MAX_TRACE		8
+#define QEMU_TRACE_LEN		64
+/* liommu_qemu_stderr() returns at most this much per call. */
+#define QEMU_STDERR_MAX		(4u << 20)
 
 static void qlog(const struct liommu_qemu *q, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -575,6 +580,39 @@ static int check_config(const struct liommu_qemu_config *in,
 	return 0;
 }
 
+/*
+ * "-trace PATTERN" for each comma-separated pattern of cfg.trace: QEMU's
+ * trace events (Debian builds the "log" backend) then print on stderr,
+ * which liommu_qemu_stderr() returns.  Patterns are event names with
+ * optional '*' wildcards; anything else is refused rather than passed
+ * to QEMU's option parser.
+ */
+static int split_trace(struct liommu_qemu *q, char trace[QEMU_MAX_TRACE][QEMU_TRACE_LEN])
+{
+	const char *p = q->cfg.trace;
+
+	q->ntrace = 0;
+	if (!p)
+		return 0;
+	while (*p) {
+		size_t len = strcspn(p, ",");
+
+		if (!len || len >= QEMU_TRACE_LEN || q->ntrace == QEMU_MAX_TRACE)
+			return -EINVAL;
+		for (size_t i = 0; i < len; i++)
+			if (!(p[i] == '_' || p[i] == '*' || (p[i] >= 'a' && p[i] <= 'z') ||
+			      (p[i] >= 'A' && p[i] <= 'Z') || (p[i] >= '0' && p[i] <= '9')))
+				return -EINVAL;
+		memcpy(trace[q->ntrace], p, len);
+		trace[q->ntrace][len] = '\0';
+		q->ntrace++;
+		p += len;
+		if (*p == ',' && !*++p)
+			return -EINVAL;
+	}
+	return 0;
+}
+
 static void unlink_all(const char *dir)
 {
 	static const char *const names[] = { "fw.bin", "ram", "qtest.sock", "qmp.sock" };
@@ -657,7 +695,8 @@ int liommu_qemu_start(const struct liommu_qemu_config *cfg, struct liommu_qemu *
 	char qt_sock[QEMU_PATH_MAX], qmp_sock[QEMU_PATH_MAX];
 	char mem[QEMU_PATH_MAX + 96], iommu[128], mopt[32], qtarg[QEMU_PATH_MAX + 8];
 	char qmparg[QEMU_PATH_MAX + 32];
-	const char *argv[40];
+	char trace[QEMU_MAX_TRACE][QEMU_TRACE_LEN];
+	const char *argv[40 + 2 * QEMU_MAX_TRACE];
 	struct liommu_qemu *q;
 	uint64_t deadline;
 	int lfd = -1, r;
@@ -676,6 +715,8 @@ int liommu_qemu_start(const struct liommu_qemu_config *cfg, struct liommu_qemu *
 	pthread_mutex_init(&q->pool_lock, NULL);
 	pthread_mutex_init(&q->edu_lock, NULL);
 	r = check_config(cfg, &q->cfg);
+	if (!r)
+		r = split_trace(q, trace);
 	if (r)
 		goto err_free;
 	r = find_qemu(q->cfg.qemu_path, bin, sizeof(bin));
@@ -748,6 +789,10 @@ int liommu_qemu_start(const struct liommu_qemu_config *cfg, struct liommu_qemu *
 	if (q->cfg.qmp) {
 		argv[n++] = "-qmp";
 		argv[n++] = qmparg;
+	}
+	for (unsigned int i = 0; i < q->ntrace; i++) {
+		argv[n++] = "-trace";
+		argv[n++] = trace[i];
 	}
 	argv[n] = NULL;
 
@@ -842,5 +887,81 @@ int liommu_qemu_hmp(struct liommu_qemu *q, const char *cmd, char **out)
 	pthread_mutex_lock(&q->qmp_lock);
 	r = liommu__qmp_hmp(&q->qmp, cmd, out);
 	pthread_mutex_unlock(&q->qmp_lock);
+	return r;
+}
+
+int liommu_qemu_stderr(struct liommu_qemu *q, size_t from, char **out, size_t *end)
+{
+	struct stat st;
+	size_t len;
+	ssize_t n;
+	char *buf;
+
+	if (!q || !out)
+		return -EINVAL;
+	*out = NULL;
+	if (q->stderr_fd < 0)
+		return -EIO;
+	if (fstat(q->stderr_fd, &st))
+		return -errno;
+	len = (size_t)st.st_size > from ? (size_t)st.st_size - from : 0;
+	if (len > QEMU_STDERR_MAX)
+		len = QEMU_STDERR_MAX;
+	buf = malloc(len + 1);
+	if (!buf)
+		return -ENOMEM;
+	n = len ? pread(q->stderr_fd, buf, len, (off_t)from) : 0;
+	if (n < 0) {
+		free(buf);
+		return -errno;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	if (end)
+		*end = from + (size_t)n;
+	return 0;
+}
+
+/*
+ * "info lapic APIC-ID" (QEMU 7.2 dump_apic_lapic()) prints the pending
+ * vectors as a line "IRR\t <v> <v> ..." in decimal, or "IRR\t (none)".
+ */
+int liommu_qemu_lapic_irr(struct liommu_qemu *q, unsigned int apic_id, uint64_t irr[4])
+{
+	char cmd[32], *text = NULL, *line, *p;
+	int r;
+
+	if (!q || !irr)
+		return -EINVAL;
+	snprintf(cmd, sizeof(cmd), "info lapic %u", apic_id);
+	r = liommu_qemu_hmp(q, cmd, &text);
+	if (r)
+		return r;
+	memset(irr, 0, 4 * sizeof(irr[0]));
+	r = -EIO;
+	for (line = text; line && *line; line = p ? p + 1 : NULL) {
+		p = strchr(line, '\n');
+		if (strncmp(line, "IRR", 3) || (line[3] != '\t' && line[3] != ' '))
+			continue;
+		line += 4;
+		r = 0;
+		while (*line && *line != '\n' && !r) {
+			char *e;
+			unsigned long v;
+
+			while (*line == ' ' || *line == '\t')
+				line++;
+			if (!*line || *line == '\n' || !strncmp(line, "(none)", 6))
+				break;
+			v = strtoul(line, &e, 10);
+			if (e == line || v > 255)
+				r = -EIO;
+			else
+				irr[v / 64] |= 1ull << (v % 64);
+			line = e;
+		}
+		break;
+	}
+	free(text);
 	return r;
 }

@@ -310,3 +310,100 @@ int liommu_qemu_edu_dma(struct liommu_qemu *q, enum liommu_edu_dir dir,
 	pthread_mutex_unlock(&q->edu_lock);
 	return r;
 }
+
+/* ------------------------------------------------------------------ */
+/* edu's MSI (PCI Local Bus 3.0, 6.8.1)                                */
+/* ------------------------------------------------------------------ */
+
+#define PCI_STATUS_CAP_LIST	0x10	/* status register (config 0x06) bit 4 */
+#define PCI_CAP_PTR		0x34
+#define PCI_CAP_ID_MSI		0x05
+/* MSI capability, 64-bit address, no per-vector masking (edu's
+ * msi_init(pdev, 0, 1, true, false)): control in the upper 16 bits of
+ * the first dword, address low at +4, high at +8, data at +12. */
+#define MSI_CTRL_ENABLE		(1u << 16)
+#define MSI_CTRL_64BIT		(1u << 23)
+#define MSI_CTRL_MME		(7u << 20)
+#define EDU_IRQ_RAISE		0x60
+#define EDU_IRQ_ACK		0x64
+
+/* Walk the capability list (at most 48 entries, as Linux's
+ * pci_find_capability() bounds it) for the MSI capability. */
+static int edu_msi_cap_locked(struct liommu_qemu *q, unsigned int *at)
+{
+	uint32_t v;
+	unsigned int ptr, n;
+	int r;
+
+	r = liommu__qemu_pci_read_locked(q, q->edu_devfn, PCI_COMMAND, &v);
+	if (r)
+		return r;
+	if (!((v >> 16) & PCI_STATUS_CAP_LIST))
+		return -ENODEV;
+	r = liommu__qemu_pci_read_locked(q, q->edu_devfn, PCI_CAP_PTR, &v);
+	if (r)
+		return r;
+	ptr = v & 0xfc;
+	for (n = 0; ptr >= 0x40 && n < 48; n++) {
+		r = liommu__qemu_pci_read_locked(q, q->edu_devfn, ptr, &v);
+		if (r)
+			return r;
+		if ((v & 0xff) == PCI_CAP_ID_MSI) {
+			if (!(v & MSI_CTRL_64BIT))
+				return -ENODEV;
+			*at = ptr;
+			return 0;
+		}
+		ptr = (v >> 8) & 0xfc;
+	}
+	return -ENODEV;
+}
+
+int liommu_qemu_edu_msi_setup(struct liommu_qemu *q, uint64_t addr, uint32_t data,
+			      bool enable)
+{
+	unsigned int cap = 0;
+	uint32_t ctrl;
+	int r;
+
+	if (!q)
+		return -EINVAL;
+	pthread_mutex_lock(&q->io_lock);
+	r = edu_msi_cap_locked(q, &cap);
+	if (!r)
+		r = liommu__qemu_pci_read_locked(q, q->edu_devfn, cap, &ctrl);
+	/* Disable while the message changes, then write address and data,
+	 * then enable with one vector (MME = 0), as a driver does. */
+	if (!r)
+		r = liommu__qemu_pci_write_locked(q, q->edu_devfn, cap,
+						  ctrl & ~(MSI_CTRL_ENABLE | MSI_CTRL_MME));
+	if (!r)
+		r = liommu__qemu_pci_write_locked(q, q->edu_devfn, cap + 4, (uint32_t)addr);
+	if (!r)
+		r = liommu__qemu_pci_write_locked(q, q->edu_devfn, cap + 8,
+						  (uint32_t)(addr >> 32));
+	if (!r)
+		r = liommu__qemu_pci_write_locked(q, q->edu_devfn, cap + 12, data);
+	if (!r && enable)
+		r = liommu__qemu_pci_write_locked(q, q->edu_devfn, cap,
+						  (ctrl & ~MSI_CTRL_MME) | MSI_CTRL_ENABLE);
+	pthread_mutex_unlock(&q->io_lock);
+	return r;
+}
+
+int liommu_qemu_edu_raise_irq(struct liommu_qemu *q)
+{
+	int r;
+
+	if (!q)
+		return -EINVAL;
+	/* edu_raise_irq() ORs the value into its status and, with MSI on,
+	 * sends the message synchronously (msi_notify() through edu's bus
+	 * master address space, hence through the IOMMU's interrupt
+	 * window): the interrupt has been remapped or dropped when the
+	 * qtest write returns.  The acknowledge clears the status again. */
+	r = mmio_write(q, 'l', q->edu_bar + EDU_IRQ_RAISE, 1);
+	if (!r)
+		r = mmio_write(q, 'l', q->edu_bar + EDU_IRQ_ACK, 1);
+	return r;
+}

@@ -115,6 +115,7 @@ struct liommu_qemu {
 	struct liommu_platform *plat;
 	struct liommu_platform_ops ops;
 	int stderr_fd;			/* memfd holding QEMU's stderr */
+	unsigned int ntrace;		/* -trace patterns from cfg.trace */
 
 	/* io_lock serialises every qtest exchange (and the two-step PCI
 	 * configuration access) on @qt. */

@@ -69,6 +69,12 @@ struct liommu_qemu;
  * @qmp:          also open a QMP monitor (liommu_qemu_hmp()).
  * @timeout_ms:   bound for start-up, for each reply and for each DMA;
  *                0 = 10 s.
+ * @trace:        comma-separated QEMU trace-event patterns ("apic_*,
+ *                vtd_ir_*"; letters, digits, '_' and '*'; at most 8
+ *                of fewer than 64 characters), each passed as
+ *                "-trace PATTERN"; their output lands on QEMU's stderr,
+ *                see liommu_qemu_stderr().  NULL = none.  Only read by
+ *                liommu_qemu_start().
  * @log, @log_priv: diagnostics (why QEMU refused to start: its stderr);
  *                NULL = silent.
  */
@@ -80,6 +86,7 @@ struct liommu_qemu_config {
 	unsigned int ram_mb;
 	bool qmp;
 	unsigned int timeout_ms;
+	const char *trace;
 	liommu_log_fn log;
 	void *log_priv;
 };
@@ -252,6 +259,61 @@ LIOMMU_EXPORT int liommu_qemu_pci_write32(struct liommu_qemu *q, unsigned int de
  * Context: blocks; thread-safe.
  */
 LIOMMU_EXPORT int liommu_qemu_hmp(struct liommu_qemu *q, const char *cmd, char **out);
+
+/**
+ * liommu_qemu_stderr() - what QEMU has written on its stderr so far.
+ * @from: byte offset to start at (0, or a previous call's *@end).
+ * @out:  malloc'd NUL-terminated text from @from (at most 4 MiB); the
+ *        caller frees it.  Trace events (cfg.trace) and QEMU's
+ *        error_report() diagnostics appear here, in order.
+ * @end:  offset just past the returned text; may be NULL.
+ * Return: 0, -EINVAL, -EIO (no stderr capture), -ENOMEM.
+ * Context: any; does not block on QEMU.
+ */
+LIOMMU_EXPORT int liommu_qemu_stderr(struct liommu_qemu *q, size_t from, char **out,
+				     size_t *end);
+
+/**
+ * liommu_qemu_lapic_irr() - the interrupt request register of a local
+ * APIC, read with "info lapic @apic_id" through QMP (needs cfg.qmp).
+ * @irr: bit n of the 256 = vector n pending (@irr[n / 64] bit n % 64).
+ *
+ * The CPU halts with interrupts disabled and its APIC software-disabled,
+ * so a fixed interrupt the APIC accepts stays in IRR for good: tests use
+ * a fresh vector for every delivery they check.
+ * Return: 0; -EINVAL; -ENOTCONN (no QMP); -EIO (no IRR line in the
+ * reply, or a malformed one); -ETIMEDOUT; -ENOMEM.
+ * Context: blocks; thread-safe.
+ */
+LIOMMU_EXPORT int liommu_qemu_lapic_irr(struct liommu_qemu *q, unsigned int apic_id,
+					uint64_t irr[4]);
+
+/**
+ * liommu_qemu_edu_msi_setup() - program edu's MSI capability.
+ * @addr:   message address (64-bit capability: all 64 bits written).
+ * @data:   message data (16 bits reach the wire; QEMU's msi_notify()
+ *          sends the 32-bit value with the upper half zero).
+ * @enable: set MSI Enable with one vector (MME = 0) afterwards; false
+ *          leaves MSI disabled.
+ *
+ * MSI Enable is cleared while the message changes.
+ * Return: 0; -EINVAL; -ENODEV (no 64-bit MSI capability); -EIO;
+ * -ETIMEDOUT.  Context: blocks; thread-safe.
+ */
+LIOMMU_EXPORT int liommu_qemu_edu_msi_setup(struct liommu_qemu *q, uint64_t addr,
+					    uint32_t data, bool enable);
+
+/**
+ * liommu_qemu_edu_raise_irq() - make edu raise its interrupt (register
+ * 0x60), then acknowledge it (0x64).  With MSI enabled the message goes
+ * through the IOMMU's interrupt-remapping window with edu's source-id
+ * and is remapped (and delivered to the local APICs) or dropped before
+ * this returns.  QEMU 7.2 drops a faulting interrupt without recording
+ * a fault (vtd_mem_ir_write(): "TODO: report error"); its reason only
+ * appears as a one-time error_report() on stderr.
+ * Return: 0, -EINVAL, -EIO, -ETIMEDOUT.  Context: blocks; thread-safe.
+ */
+LIOMMU_EXPORT int liommu_qemu_edu_raise_irq(struct liommu_qemu *q);
 
 #ifdef __cplusplus
 }
