@@ -19,3 +19,21 @@ tests_check_domain_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=domain_suite
 tests_check_domain_CFLAGS = $(TEST_CFLAGS)
 tests_check_domain_LDFLAGS = $(TEST_LINK_STATIC)
 tests_check_domain_LDADD = $(TEST_LIBS)
+
+# One set of DMA test bodies, two benches: QEMU's VT-d model with edu
+# (only when configure found QEMU) and the in-process sim.
+if HAVE_QEMU
+check_PROGRAMS += tests/check-qemu-dma
+tests_check_qemu_dma_SOURCES = tests/runner.c tests/check-qemu-dma.c
+tests_check_qemu_dma_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=qemu_dma_suite -DDMA_BENCH_QEMU
+tests_check_qemu_dma_CFLAGS = $(TEST_CFLAGS)
+tests_check_qemu_dma_LDFLAGS = $(TEST_LINK_STATIC)
+tests_check_qemu_dma_LDADD = $(TEST_LIBS)
+endif
+
+check_PROGRAMS += tests/check-sim-dma
+tests_check_sim_dma_SOURCES = tests/runner.c tests/check-qemu-dma.c
+tests_check_sim_dma_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=sim_dma_suite
+tests_check_sim_dma_CFLAGS = $(TEST_CFLAGS)
+tests_check_sim_dma_LDFLAGS = $(TEST_LINK_STATIC)
+tests_check_sim_dma_LDADD = $(TEST_LIBS)
