@@ -26,7 +26,8 @@ fuzz-trace:
 	    $(FUZZ_CC) -x c -fsanitize=fuzzer -o /dev/null - >/dev/null 2>&1; then \
 		mkdir -p tests/fuzz/corpus-trace && \
 		$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined \
-			-I$(top_srcdir)/libiommu/include -I$(top_srcdir)/tools/iommu-policy \
+			-I$(top_builddir) -I$(top_srcdir)/libiommu/include \
+			-I$(top_srcdir)/tools/iommu-policy \
 			$(top_srcdir)/tests/fuzz/fuzz-trace.c \
 			$(top_srcdir)/tools/iommu-policy/trace.c \
 			$(top_srcdir)/tools/iommu-policy/plan.c -o tests/fuzz/fuzz-trace && \

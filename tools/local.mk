@@ -8,6 +8,8 @@ IPOL_CORE_SOURCES = \
 	tools/iommu-policy/policy.h \
 	tools/iommu-policy/trace.h \
 	tools/iommu-policy/trace.c \
+	tools/iommu-policy/plan.h \
+	tools/iommu-policy/plan.c \
 	tools/iommu-policy/util.c \
 	tools/iommu-policy/env.c \
 	tools/iommu-policy/workload.c \

@@ -3,6 +3,8 @@
  * cmd-compare.c - `iommu-policy compare` (the default subcommand): every
  * chosen strategy on every chosen built-in workload, one table.
  */
+#include "config.h"
+
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -4,6 +4,8 @@
  * map/unmap sequence of a DMA trace (Linux ftrace iommu:map/iommu:unmap
  * text, or the CSV of docs/iommu-policy.md) and report its counters.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <libgen.h>

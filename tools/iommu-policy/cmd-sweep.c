@@ -4,6 +4,8 @@
  * quota or age limit, deferred batch or interval, ring size) over a list
  * of values on one workload and print the curve (and plot it).
  */
+#include "config.h"
+
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>

@@ -248,8 +248,9 @@ static void qemu_clear_faults(struct ipol_env *env)
 }
 
 /*
- * edu moves at most its 4 KiB buffer per command: larger transfers are
- * split, as a device's DMA engine splits at its maximum payload.
+ * edu moves at most its 4 KiB buffer (less the last byte, see
+ * LIOMMU_EDU_BUF_USABLE) per command: larger transfers are split, as a
+ * device's DMA engine splits at its maximum payload.
  */
 static int qemu_dma(struct ipol_env *env, enum liommu_edu_dir dir,
 		    uint64_t iova, size_t len)
@@ -257,8 +258,9 @@ static int qemu_dma(struct ipol_env *env, enum liommu_edu_dir dir,
 	struct liommu_qemu_dma_result res;
 
 	while (len) {
-		uint32_t chunk = len > LIOMMU_EDU_BUF_SIZE ? LIOMMU_EDU_BUF_SIZE
-							   : (uint32_t)len;
+		/* QEMU 7.2's edu must not reach its buffer's last byte. */
+		uint32_t chunk = len > LIOMMU_EDU_BUF_USABLE ? LIOMMU_EDU_BUF_USABLE
+							     : (uint32_t)len;
 		int ret = liommu_qemu_edu_dma(env->qemu, dir, iova, 0, chunk, &res);
 
 		if (ret)

@@ -9,6 +9,8 @@
  * anything runs; failures while running are exit code 1, a platform that
  * cannot start is 4, and --check turns a broken exposure bound into 5.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -365,9 +367,11 @@ int ipol_emit(const struct ipol_opts *o, const struct ipol_report *r)
 			ipol_err("%s/%s: exposure bound broken: a stale DMA succeeded %"
 				 PRIu64 " ns after unmap() (%" PRIu64 " stale DMAs, %" PRIu64
 				 " buffers reachable at once); bound %" PRIu64 " mappings x %u, %"
-				 PRIu64 " ns", x->workload, liommu_dma_strategy_name(x->strategy),
+				 PRIu64 " ns plus %" PRIu64 " ns of measured wake-up lateness",
+				 x->workload, liommu_dma_strategy_name(x->strategy),
 				 x->exp.max_ns, x->exp.stale_dmas, x->exp.max_stale,
-				 x->st.bound.count, x->st.bound.queues, x->st.bound.time_ns);
+				 x->st.bound.count, x->st.bound.queues, x->st.bound.time_ns,
+				 x->late_ns);
 			if (code == IPOL_EXIT_OK)
 				code = IPOL_EXIT_BOUND;
 		}

@@ -3,6 +3,8 @@
  * plan.c - resolve a DMA trace into a replay plan (see replay.c for what
  * a replay does and docs/iommu-policy.md, "Replay", for the rules).
  */
+#include "config.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdbool.h>

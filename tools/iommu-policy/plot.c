@@ -12,6 +12,8 @@
  *    against the swept parameter, one curve per strategy;
  *  - replay: invalidations and PTE writes per strategy (bars).
  */
+#include "config.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <spawn.h>

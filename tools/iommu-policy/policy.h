@@ -41,12 +41,17 @@ enum ipol_exit {
 
 /*
  * Default modelled cost of one invalidation wait, and where it comes from.
- * Printed with every result that used it.
+ * Printed with every result that used it.  It is an assumption, stated as
+ * one: no measurement of VT-d hardware could be cited for it (an earlier
+ * citation of this file could not be verified and was removed), and this
+ * machine cannot measure it.  Users with a figure for their hardware pass
+ * --inval-latency.
  */
 #define IPOL_INVAL_LATENCY_DEFAULT_NS	800u
 #define IPOL_INVAL_LATENCY_SOURCE \
-	"Akaros commit 81b6433a (B. Rhoden, 2020): an IOTLB flush with its " \
-	"completion wait on Intel VT-d measured at about 800 ns"
+	"an assumed round figure for one IOTLB invalidation and its completion " \
+	"wait on VT-d hardware, not a measurement; pass --inval-latency with " \
+	"your hardware's figure"
 
 /* ------------------------------------------------------------------ */
 /* Errors and option helpers (util.c)                                  */
@@ -208,6 +213,8 @@ struct ipol_exposure {
 enum ipol_verdict {
 	IPOL_BOUND_NA = 0,
 	IPOL_BOUND_OK,
+	IPOL_BOUND_LATE,	/* over the time bound by less than the measured
+				 * wake-up lateness: allowed (liommu/dma.h) */
 	IPOL_BOUND_BROKEN,
 };
 
@@ -238,6 +245,9 @@ struct ipol_result {
 
 	bool probed;			/* exposure was measured */
 	struct ipol_exposure exp;
+	bool late_known;		/* late_ns was measured */
+	uint64_t late_ns;		/* worst wake-up lateness of a sleeping
+					 * thread during the run (nic.c) */
 	enum ipol_verdict verdict;
 
 	/* replay only */
@@ -340,15 +350,13 @@ void ipol_probe_free(struct ipol_probe *p);
 void ipol_probe_unmapped(struct ipol_probe *p, uint64_t iova, uint64_t pa,
 			 bool write, uint64_t t_ns);
 /* @iova was mapped again: a watched buffer there is live, stop watching. */
-void ipol_probe_mapped(struct ipol_probe *p, uint64_t iova, uint64_t t_ns);
+void ipol_probe_mapped(struct ipol_probe *p, uint64_t iova);
 /* Try up to @budget watched buffers (new ones first).  Return 0 or the
  * first platform error. */
 int ipol_probe_step(struct ipol_probe *p, struct ipol_env *env,
 		    unsigned int budget);
 /* Try every watched buffer once more and close them all. */
 int ipol_probe_finish(struct ipol_probe *p, struct ipol_env *env);
-/* IOTLB hits and misses the probe itself caused (to subtract). */
-void ipol_probe_iotlb(const struct ipol_probe *p, uint64_t *hits, uint64_t *misses);
 /* Merge several probes' measurements (p99 over all windows). */
 void ipol_probe_summary(struct ipol_probe *const *p, size_t n,
 			struct ipol_exposure *out);

@@ -26,6 +26,8 @@
  *
  * Threading: one probe per NIC queue, used by that queue's thread only.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,9 +43,26 @@ struct entry {
 	uint64_t last_ok;	/* 0: never reached */
 	uint32_t hnext;		/* hash chain */
 	uint32_t slot;		/* index in act[] */
+	uint32_t gen;		/* bumped at every reuse: stale refs die */
 	bool write;
 	bool ok;		/* the last retry succeeded */
 	bool used;
+};
+
+/*
+ * A FIFO of entry references that are dropped lazily: a reference is valid
+ * while its entry is watched under the same generation.  Closing an entry
+ * therefore costs nothing here; a full ring (2 * watch slots, at most
+ * watch of them valid) is compacted, O(1) amortised per push.
+ */
+struct ref {
+	uint32_t idx;
+	uint32_t gen;
+};
+
+struct refq {
+	struct ref *r;
+	uint32_t cap, head, count;
 };
 
 struct ipol_probe {
@@ -52,8 +71,8 @@ struct ipol_probe {
 	uint32_t *act;		/* dense list of watched entries */
 	uint32_t nact;
 	uint32_t rr;		/* round-robin cursor in act[] */
-	uint32_t *fresh;	/* FIFO of entries never retried */
-	uint32_t fhead, fcount;
+	struct refq fresh;	/* entries never retried, oldest first */
+	struct refq order;	/* every entry, in unmap (= time) order */
 	uint32_t *freelist;
 	uint32_t nfree;
 	uint32_t *bucket;
@@ -64,7 +83,6 @@ struct ipol_probe {
 
 	uint64_t reachable;	/* entries whose last retry succeeded */
 	struct ipol_exposure x;
-	uint64_t iotlb_hits, iotlb_misses;
 };
 
 static uint32_t hash(const struct ipol_probe *p, uint64_t iova)
@@ -84,10 +102,12 @@ int ipol_probe_new(unsigned int watch, struct ipol_probe **out)
 		;
 	p->e = calloc(watch, sizeof(*p->e));
 	p->act = calloc(watch, sizeof(*p->act));
-	p->fresh = calloc(watch, sizeof(*p->fresh));
+	p->fresh.cap = p->order.cap = 2 * watch;
+	p->fresh.r = calloc(p->fresh.cap, sizeof(struct ref));
+	p->order.r = calloc(p->order.cap, sizeof(struct ref));
 	p->freelist = calloc(watch, sizeof(*p->freelist));
 	p->bucket = malloc(p->nbuckets * sizeof(*p->bucket));
-	if (!p->e || !p->act || !p->fresh || !p->freelist || !p->bucket)
+	if (!p->e || !p->act || !p->fresh.r || !p->order.r || !p->freelist || !p->bucket)
 		goto err;
 	for (i = 0; i < p->nbuckets; i++)
 		p->bucket[i] = NO_ENTRY;
@@ -107,7 +127,8 @@ void ipol_probe_free(struct ipol_probe *p)
 		return;
 	free(p->e);
 	free(p->act);
-	free(p->fresh);
+	free(p->fresh.r);
+	free(p->order.r);
 	free(p->freelist);
 	free(p->bucket);
 	free(p->win);
@@ -157,38 +178,65 @@ static void close_entry(struct ipol_probe *p, uint32_t i, bool open)
 	p->freelist[p->nfree++] = i;
 }
 
-static uint32_t oldest(const struct ipol_probe *p)
+static bool ref_valid(const struct ipol_probe *p, struct ref r)
 {
-	uint32_t i, best = p->act[0];
+	return p->e[r.idx].used && p->e[r.idx].gen == r.gen;
+}
 
-	for (i = 1; i < p->nact; i++)
-		if (p->e[p->act[i]].t_unmap < p->e[best].t_unmap)
-			best = p->act[i];
-	return best;
+static void refq_push(struct ipol_probe *p, struct refq *q, uint32_t i)
+{
+	if (q->count == q->cap) {
+		uint32_t k, n = 0;
+
+		for (k = 0; k < q->count; k++) {
+			struct ref r = q->r[(q->head + k) % q->cap];
+
+			if (ref_valid(p, r))
+				q->r[(q->head + n++) % q->cap] = r;
+		}
+		q->count = n;	/* at most watch entries are valid */
+	}
+	q->r[(q->head + q->count) % q->cap] = (struct ref){ i, p->e[i].gen };
+	q->count++;
+}
+
+/* Pop the first valid reference; NO_ENTRY when there is none. */
+static uint32_t refq_pop(struct ipol_probe *p, struct refq *q)
+{
+	while (q->count) {
+		struct ref r = q->r[q->head];
+
+		q->head = (q->head + 1) % q->cap;
+		q->count--;
+		if (ref_valid(p, r))
+			return r.idx;
+	}
+	return NO_ENTRY;
+}
+
+/* The entry unmapped longest ago (entries arrive in time order). */
+static uint32_t oldest(struct ipol_probe *p)
+{
+	while (p->order.count && !ref_valid(p, p->order.r[p->order.head])) {
+		p->order.head = (p->order.head + 1) % p->order.cap;
+		p->order.count--;
+	}
+	return p->order.count ? p->order.r[p->order.head].idx : p->act[0];
 }
 
 void ipol_probe_unmapped(struct ipol_probe *p, uint64_t iova, uint64_t pa,
 			 bool write, uint64_t t_ns)
 {
 	struct entry *e;
-	uint32_t i, h;
+	uint32_t i, h, gen;
 
-	if (!p->nfree) {
-		uint32_t old = oldest(p);
-		uint32_t k;
-
-		/* An evicted entry may still sit in the fresh FIFO: drop it. */
-		for (k = 0; k < p->fcount; k++) {
-			uint32_t *f = &p->fresh[(p->fhead + k) % p->cap];
-
-			if (*f == old)
-				*f = NO_ENTRY;
-		}
-		close_entry(p, old, true);
-	}
+	if (!p->nfree)
+		close_entry(p, oldest(p), true);
 	i = p->freelist[--p->nfree];
 	e = &p->e[i];
+	gen = e->gen + 1;
 	memset(e, 0, sizeof(*e));
+	e->gen = gen;
 	e->iova = iova;
 	e->pa = pa;
 	e->t_unmap = t_ns;
@@ -199,30 +247,20 @@ void ipol_probe_unmapped(struct ipol_probe *p, uint64_t iova, uint64_t pa,
 	p->bucket[h] = i;
 	e->slot = p->nact;
 	p->act[p->nact++] = i;
-	p->fresh[(p->fhead + p->fcount) % p->cap] = i;
-	p->fcount++;
+	refq_push(p, &p->fresh, i);
+	refq_push(p, &p->order, i);
 	p->x.watched++;
 }
 
-void ipol_probe_mapped(struct ipol_probe *p, uint64_t iova, uint64_t t_ns)
+void ipol_probe_mapped(struct ipol_probe *p, uint64_t iova)
 {
 	uint32_t i = p->bucket[hash(p, iova)];
 
-	(void)t_ns;
 	while (i != NO_ENTRY) {
 		uint32_t next = p->e[i].hnext;
 
-		if (p->e[i].iova == iova) {
-			uint32_t k;
-
-			for (k = 0; k < p->fcount; k++) {
-				uint32_t *f = &p->fresh[(p->fhead + k) % p->cap];
-
-				if (*f == i)
-					*f = NO_ENTRY;
-			}
+		if (p->e[i].iova == iova)
 			close_entry(p, i, false);
-		}
 		i = next;
 	}
 }
@@ -231,16 +269,14 @@ void ipol_probe_mapped(struct ipol_probe *p, uint64_t iova, uint64_t t_ns)
 static int retry(struct ipol_probe *p, struct ipol_env *env, uint32_t i)
 {
 	struct entry *e = &p->e[i];
-	uint64_t pa;
+	/* Taken before the request: a success is dated no later than it
+	 * happened, so a window is never overstated. */
+	uint64_t t = ipol_now_ns(), pa;
 	bool hit;
 	int r = ipol_env_probe(env, e->iova, e->write, &hit, &pa);
 
 	if (r < 0)
 		return r;
-	if (r > 0 && hit)
-		p->iotlb_hits++;
-	else
-		p->iotlb_misses++;
 	/*
 	 * A fault ends the window for good.  A translation to another page
 	 * means another queue mapped this IOVA afresh: what the device
@@ -253,7 +289,7 @@ static int retry(struct ipol_probe *p, struct ipol_env *env, uint32_t i)
 	}
 	if (!e->last_ok)
 		p->x.exposed++;
-	e->last_ok = ipol_now_ns();
+	e->last_ok = t > e->t_unmap ? t : e->t_unmap;
 	p->x.stale_dmas++;
 	if (!e->ok) {
 		e->ok = true;
@@ -269,13 +305,11 @@ int ipol_probe_step(struct ipol_probe *p, struct ipol_env *env,
 {
 	int ret;
 
-	while (budget && p->fcount) {
-		uint32_t i = p->fresh[p->fhead];
+	while (budget) {
+		uint32_t i = refq_pop(p, &p->fresh);
 
-		p->fhead = (p->fhead + 1) % p->cap;
-		p->fcount--;
 		if (i == NO_ENTRY)
-			continue;
+			break;
 		ret = retry(p, env, i);
 		if (ret)
 			return ret;
@@ -302,7 +336,7 @@ int ipol_probe_finish(struct ipol_probe *p, struct ipol_env *env)
 {
 	int ret;
 
-	p->fcount = 0;
+	p->fresh.count = 0;
 	while (p->nact) {
 		uint32_t i = p->act[p->nact - 1];
 
@@ -313,12 +347,6 @@ int ipol_probe_finish(struct ipol_probe *p, struct ipol_env *env)
 			close_entry(p, i, true);
 	}
 	return 0;
-}
-
-void ipol_probe_iotlb(const struct ipol_probe *p, uint64_t *hits, uint64_t *misses)
-{
-	*hits = p->iotlb_hits;
-	*misses = p->iotlb_misses;
 }
 
 static int cmp_u64(const void *a, const void *b)

@@ -8,6 +8,8 @@
  * draw with a compare-and-swap, so the bar costs one atomic add per poll
  * and one clock read.
  */
+#include "config.h"
+
 #include <stdio.h>
 #include <string.h>
 

@@ -39,6 +39,8 @@
  * counted and skipped.  Every map is replayed BIDIRECTIONAL: Linux 6.1
  * maps even device-write-only buffers read+write.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -48,7 +50,6 @@
 
 #include <liommu/dma.h>
 
-#include "plan.h"
 #include "plan.h"
 #include "policy.h"
 

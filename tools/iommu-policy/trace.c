@@ -12,6 +12,8 @@
  * hostile input: every number is range-checked, every line is bounded and
  * the first malformed line is reported with its number.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

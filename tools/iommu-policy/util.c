@@ -4,6 +4,8 @@
  * the subcommands.  Every parse error becomes one line on stderr; the
  * callers turn it into exit code 2.
  */
+#include "config.h"
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>

@@ -14,6 +14,8 @@
  * shape of the workloads, not a trace of them; docs/iommu-policy.md
  * lists them.
  */
+#include "config.h"
+
 #include <string.h>
 
 #include "policy.h"
