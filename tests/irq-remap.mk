@@ -14,7 +14,7 @@ tests_check_irte_LDADD = $(TEST_LIBS)
 # both side by side.  ir-bench.h holds the scenarios they share.
 IR_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/irq-remap/src \
 	-I$(top_srcdir)/libiommu/src
-EXTRA_DIST += tests/ir-bench.h
+EXTRA_DIST += tests/ir-bench.h tests/ir-qemu.h
 
 check_PROGRAMS += tests/check-irq-remap
 tests_check_irq_remap_SOURCES = tests/runner.c tests/check-irq-remap.c tests/ir-bench.h
@@ -22,3 +22,21 @@ tests_check_irq_remap_CPPFLAGS = $(IR_TEST_CPPFLAGS) -DCHECK_SUITE=irq_remap_sui
 tests_check_irq_remap_CFLAGS = $(TEST_CFLAGS)
 tests_check_irq_remap_LDFLAGS = -static
 tests_check_irq_remap_LDADD = $(TEST_LIBS)
+
+if HAVE_QEMU
+check_PROGRAMS += tests/check-qemu-ir tests/check-ir-diff
+tests_check_qemu_ir_SOURCES = tests/runner.c tests/check-qemu-ir.c tests/ir-bench.h \
+	tests/ir-qemu.h
+tests_check_qemu_ir_CPPFLAGS = $(IR_TEST_CPPFLAGS) -DCHECK_SUITE=qemu_ir_suite
+tests_check_qemu_ir_CFLAGS = $(TEST_CFLAGS)
+tests_check_qemu_ir_LDFLAGS = -static
+tests_check_qemu_ir_LDADD = $(TEST_LIBS)
+
+tests_check_ir_diff_SOURCES = tests/runner.c tests/check-ir-diff.c tests/ir-bench.h \
+	tests/ir-qemu.h
+tests_check_ir_diff_CPPFLAGS = $(IR_TEST_CPPFLAGS) -DCHECK_SUITE=ir_diff_suite
+tests_check_ir_diff_CFLAGS = $(TEST_CFLAGS)
+tests_check_ir_diff_LDFLAGS = -static
+tests_check_ir_diff_LDADD = $(TEST_LIBS)
+endif
+EXTRA_DIST += tests/check-qemu-ir.c tests/check-ir-diff.c

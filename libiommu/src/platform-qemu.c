@@ -924,7 +924,8 @@ int liommu_qemu_stderr(struct liommu_qemu *q, size_t from, char **out, size_t *e
 
 /*
  * "info lapic APIC-ID" (QEMU 7.2 dump_apic_lapic()) prints the pending
- * vectors as a line "IRR\t <v> <v> ..." in decimal, or "IRR\t (none)".
+ * vectors as a line "IRR\t <v> <v> ..." in decimal, or "IRR\t (none)";
+ * the monitor ends lines with "\r\n".
  */
 int liommu_qemu_lapic_irr(struct liommu_qemu *q, unsigned int apic_id, uint64_t irr[4])
 {
@@ -949,7 +950,8 @@ int liommu_qemu_lapic_irr(struct liommu_qemu *q, unsigned int apic_id, uint64_t 
 			char *e;
 			unsigned long v;
 
-			while (*line == ' ' || *line == '\t')
+			/* The monitor ends its lines with "\r\n". */
+			while (*line == ' ' || *line == '\t' || *line == '\r')
 				line++;
 			if (!*line || *line == '\n' || !strncmp(line, "(none)", 6))
 				break;
