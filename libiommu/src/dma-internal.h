@@ -151,6 +151,19 @@ struct liommu_dma {
 	struct liommu__dma_live live[LIOMMU__DMA_LIVE_SHARDS];
 };
 
+/* A spin-wait hint to the CPU. */
+#if defined(__x86_64__) || defined(__i386__)
+static inline void liommu__dma_cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}
+#else
+static inline void liommu__dma_cpu_relax(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+#endif
+
 /* Monotonic time in nanoseconds. */
 uint64_t liommu__dma_now_ns(void);
 

@@ -23,7 +23,10 @@
  * Concurrency: the cache is split into shards by hash of the key, each a
  * hash table plus a FIFO (oldest first) under its own mutex, held only for
  * list edits; PTE clearing, the invalidation and IOVA freeing run outside
- * it.  The quota is divided between the shards (their quotas add up to
+ * it, under a retirement mutex that is held from a batch's pull to the end
+ * of its invalidation (so a drain cannot overtake a batch in flight).  A
+ * map or an unmap that neither overflows nor hits a retirement takes one
+ * shard lock and no other lock.  The quota is divided between the shards (their quotas add up to
  * @quota exactly); retirement order is exact FIFO within a shard and
  * approximately FIFO overall.  Small quotas (< 64) get a single shard, so
  * the order is exact.
@@ -51,6 +54,14 @@ struct opt_shard {
 } __attribute__((aligned(LIOMMU__CACHELINE)));
 
 struct opt {
+	/*
+	 * Held from the pull of a batch until its invalidation completed, so
+	 * liommu_dma_drain() cannot return while a batch pulled by another
+	 * thread (an overflow, or the reclaimer) is still reachable.  Taken
+	 * before a shard lock.  Retirements are serialised by the unit's
+	 * invalidation queue anyway.
+	 */
+	pthread_mutex_t retire_lock;
 	unsigned int nshards;
 	uint64_t half_age;
 	_Atomic uint64_t retiring_pages;	/* pulled, invalidation pending */
@@ -170,6 +181,7 @@ static int opt_init(struct liommu_dma *dma)
 	if (!o)
 		return -ENOMEM;
 	o->nshards = n;
+	pthread_mutex_init(&o->retire_lock, NULL);
 	o->half_age = dma->cfg.age_ns / 2;
 	for (i = 0; i < n; i++) {
 		struct opt_shard *s = &o->shard[i];
@@ -194,6 +206,7 @@ err_free:
 		free(o->shard[i].bucket);
 		pthread_mutex_destroy(&o->shard[i].lock);
 	}
+	pthread_mutex_destroy(&o->retire_lock);
 	free(o);
 	return -ENOMEM;
 }
@@ -204,7 +217,9 @@ static int opt_drain(struct liommu_dma *dma)
 	struct liommu__dma_map *list = NULL;
 	uint64_t pages = 0;
 	unsigned int i;
+	int ret;
 
+	pthread_mutex_lock(&o->retire_lock);
 	for (i = 0; i < o->nshards; i++) {
 		struct opt_shard *s = &o->shard[i];
 
@@ -212,7 +227,9 @@ static int opt_drain(struct liommu_dma *dma)
 		pages += opt_pull_locked(o, s, UINT32_MAX, UINT64_MAX, &list);
 		pthread_mutex_unlock(&s->lock);
 	}
-	return opt_retire(dma, list, pages);
+	ret = opt_retire(dma, list, pages);
+	pthread_mutex_unlock(&o->retire_lock);
+	return ret;
 }
 
 static void opt_fini(struct liommu_dma *dma)
@@ -227,6 +244,7 @@ static void opt_fini(struct liommu_dma *dma)
 		free(o->shard[i].bucket);
 		pthread_mutex_destroy(&o->shard[i].lock);
 	}
+	pthread_mutex_destroy(&o->retire_lock);
 	free(o);
 	dma->priv = NULL;
 }
@@ -272,6 +290,8 @@ static int opt_unmap(struct liommu_dma *dma, struct liommu__dma_map *m)
 	uint64_t h = opt_hash(m->pa, m->npages, m->prot), pages = 0, due;
 	struct opt_shard *s = opt_shard_of(o, h);
 	struct liommu__dma_map *list = NULL, **b;
+	bool over;
+	int ret;
 
 	m->t_ns = liommu__dma_now_ns();
 	due = m->t_ns + o->half_age;
@@ -289,12 +309,21 @@ static int opt_unmap(struct liommu_dma *dma, struct liommu__dma_map *m)
 	s->count++;
 	atomic_store_explicit(&s->pages, atomic_load_explicit(&s->pages, memory_order_relaxed) +
 			      m->npages, memory_order_relaxed);
-	/* Over quota: the oldest batch goes (never @m: batch <= quota). */
+	over = s->count > s->quota;
+	pthread_mutex_unlock(&s->lock);
+	liommu__dma_kick(dma, due);
+	if (!over)
+		return 0;
+	/* Over quota: the oldest batch goes (never @m: batch <= quota),
+	 * unless a thread that got here first already took it. */
+	pthread_mutex_lock(&o->retire_lock);
+	pthread_mutex_lock(&s->lock);
 	if (s->count > s->quota)
 		pages = opt_pull_locked(o, s, s->batch, UINT64_MAX, &list);
 	pthread_mutex_unlock(&s->lock);
-	liommu__dma_kick(dma, due);
-	return opt_retire(dma, list, pages);
+	ret = opt_retire(dma, list, pages);
+	pthread_mutex_unlock(&o->retire_lock);
+	return ret;
 }
 
 static uint64_t opt_reclaim(struct liommu_dma *dma, uint64_t now_ns)
@@ -304,6 +333,7 @@ static uint64_t opt_reclaim(struct liommu_dma *dma, uint64_t now_ns)
 	uint64_t pages = 0, next = 0;
 	unsigned int i;
 
+	pthread_mutex_lock(&o->retire_lock);
 	for (i = 0; i < o->nshards; i++) {
 		struct opt_shard *s = &o->shard[i];
 
@@ -319,6 +349,7 @@ static uint64_t opt_reclaim(struct liommu_dma *dma, uint64_t now_ns)
 		pthread_mutex_unlock(&s->lock);
 	}
 	opt_retire(dma, list, pages);
+	pthread_mutex_unlock(&o->retire_lock);
 	return next;
 }
 

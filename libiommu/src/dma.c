@@ -94,7 +94,7 @@ void liommu__dma_flushed(struct liommu_dma *dma)
 	/* Busy-wait, as a driver polling a wait descriptor's status would. */
 	end = liommu__dma_now_ns() + dma->cfg.inval_latency_ns;
 	while (liommu__dma_now_ns() < end)
-		__builtin_ia32_pause();
+		liommu__dma_cpu_relax();
 }
 
 struct liommu__dma_map *liommu__dma_map_alloc(void)
@@ -738,8 +738,13 @@ int liommu_dma_map_sg(struct liommu_dma *dma, struct liommu_dma_sg *sg, size_t n
 	return (int)n;
 
 err_undo:
-	if (i)
+	/* The caller never saw these IOVAs, so none of them may stay
+	 * reachable: unmap them and retire at once what OPTIMISTIC would
+	 * cache or DEFERRED would queue. */
+	if (i) {
 		liommu_dma_unmap_sg(dma, sg, i, dir);
+		liommu_dma_drain(dma);
+	}
 	return ret;
 }
 
