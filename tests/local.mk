@@ -28,3 +28,4 @@ include tests/iova.mk
 include tests/eli.mk
 include tests/irq-remap.mk
 include tests/dma.mk
+include tests/cli.mk
