@@ -66,7 +66,7 @@ static int dq_flush_locked(struct liommu_dma *dma, struct dq *q)
 	liommu__dma_count(&liommu__dma_ctr(dma)->retired, q->n);
 	q->n = 0;
 	q->first_ns = 0;
-	atomic_store_explicit(&q->pages, 0, memory_order_relaxed);
+	atomic_store_explicit(&q->pages, 0, memory_order_release);
 	return 0;
 }
 
@@ -231,7 +231,7 @@ static uint64_t deferred_stale_pages(struct liommu_dma *dma)
 	unsigned int i;
 
 	for (i = 0; i < d->nq; i++)
-		pages += atomic_load_explicit(&d->q[i].pages, memory_order_relaxed);
+		pages += atomic_load_explicit(&d->q[i].pages, memory_order_acquire);
 	return pages;
 }
 

@@ -162,8 +162,9 @@ static int opt_retire(struct liommu_dma *dma, struct liommu__dma_map *list, uint
 			liommu__dma_iova_free(dma, c);
 		liommu__dma_map_free(c);
 	}
-	atomic_fetch_sub_explicit(&o->retiring_pages, pages, memory_order_relaxed);
+	/* retired first: a reader that sees the pages gone sees them counted */
 	liommu__dma_count(&liommu__dma_ctr(dma)->retired, n);
+	atomic_fetch_sub_explicit(&o->retiring_pages, pages, memory_order_release);
 	return ret;
 }
 
@@ -356,7 +357,7 @@ static uint64_t opt_reclaim(struct liommu_dma *dma, uint64_t now_ns)
 static uint64_t opt_stale_pages(struct liommu_dma *dma)
 {
 	struct opt *o = dma->priv;
-	uint64_t pages = atomic_load_explicit(&o->retiring_pages, memory_order_relaxed);
+	uint64_t pages = atomic_load_explicit(&o->retiring_pages, memory_order_acquire);
 	unsigned int i;
 
 	for (i = 0; i < o->nshards; i++)

@@ -845,6 +845,9 @@ void liommu_dma_get_stats(struct liommu_dma *dma, struct liommu_dma_stats *st)
 
 	memset(st, 0, sizeof(*st));
 	st->strategy = dma->cfg.strategy;
+	/* Before the counters: a mapping no longer stale is already in
+	 * @retired (the strategies count it first). */
+	st->stale_pages = dma->ops->stale_pages ? dma->ops->stale_pages(dma) : 0;
 	for (i = 0; i < LIOMMU__DMA_SLOTS; i++) {
 		struct liommu__dma_counters *c = &dma->ctr[i];
 
@@ -868,6 +871,5 @@ void liommu_dma_get_stats(struct liommu_dma *dma, struct liommu_dma_stats *st)
 	st->pinned_pages = st->mapped_pages;
 	st->peak_pinned_pages = st->peak_mapped_pages;
 	st->table_pages = ds.table_pages;
-	st->stale_pages = dma->ops->stale_pages ? dma->ops->stale_pages(dma) : 0;
 	liommu_dma_get_bound(dma, &st->bound);
 }
