@@ -10,3 +10,18 @@ tests_check_model_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=model_suite
 tests_check_model_CFLAGS = $(TEST_CFLAGS)
 tests_check_model_LDADD = $(TEST_LIBS)
 tests_check_model_LDFLAGS = $(TEST_LINK_STATIC)
+
+check_PROGRAMS += tests/check-diff
+DIFF_TEST_SOURCES = tests/runner.c tests/check-diff.c tests/diff-scenario.c \
+	tests/diff-scenario.h
+DIFF_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/libiommu/src -DCHECK_SUITE=diff_suite
+if HAVE_QEMU
+DIFF_TEST_SOURCES += tests/check-diff-qemu.c
+DIFF_TEST_CPPFLAGS += -DLIOMMU_QEMU_TESTS
+endif
+EXTRA_DIST += tests/check-diff-qemu.c
+tests_check_diff_SOURCES = $(DIFF_TEST_SOURCES)
+tests_check_diff_CPPFLAGS = $(DIFF_TEST_CPPFLAGS)
+tests_check_diff_CFLAGS = $(TEST_CFLAGS)
+tests_check_diff_LDADD = $(TEST_LIBS)
+tests_check_diff_LDFLAGS = $(TEST_LINK_STATIC)
