@@ -9,9 +9,11 @@
  *    engine (liommu/qemu.h);
  *  - sim (check-sim-dma): the project's software model (liommu/sim.h),
  *    whose simulated devices can use any source-id.
- * A bench is started once per test case (one QEMU per address width) and
- * each test brings a fresh unit up on it with the invalidation interface
- * under test (register-based or queued), so both are exercised.
+ * A bench is started once per test case (one QEMU each for 39 bits, 48
+ * bits and 48 bits with caching mode, CAP.CM) and each test brings a
+ * fresh unit up on it with the invalidation interface under test
+ * (register-based or queued), so both are exercised.  The sim's
+ * caching-mode bench also reports CAP.RWBF.
  *
  * What a DMA must do is worked out from the specification: bytes land at
  * the physical page the domain maps (9.8); a request to a page without R
@@ -87,6 +89,7 @@ struct bench {
 	bool up;
 	char why[256];		/* why the bench did not come up */
 	unsigned int aw;
+	bool cm;		/* CAP.CM: the unit may cache not-present entries */
 	struct liommu_platform *plat;
 	uint64_t base;		/* physical base of the layout above */
 	unsigned int ndev;
@@ -121,14 +124,17 @@ static uint8_t *phys(uint64_t pa, size_t len)
 
 #ifdef DMA_BENCH_QEMU
 
-static void bench_start(unsigned int aw)
+static void bench_start(unsigned int aw, bool cm)
 {
-	struct liommu_qemu_config cfg = { .aw_bits = aw, .timeout_ms = 20000 };
+	struct liommu_qemu_config cfg = {
+		.aw_bits = aw, .caching_mode = cm, .timeout_ms = 20000,
+	};
 	uint64_t base, size;
 	int r;
 
 	memset(&B, 0, sizeof(B));
 	B.aw = aw;
+	B.cm = cm;
 	r = liommu_qemu_start(&cfg, &B.q);
 	if (r) {
 		snprintf(B.why, sizeof(B.why), "liommu_qemu_start: %s", strerror(-r));
@@ -206,13 +212,20 @@ static int bench_dma(unsigned int dev, bool write, uint64_t iova, void *buf, uin
 
 #else /* the sim */
 
-static void bench_start(unsigned int aw)
+static void bench_start(unsigned int aw, bool cm)
 {
-	struct liommu_sim_config cfg = { .mem_size = DATA_SIZE + 0x4000000ULL };
+	struct liommu_model_config mc;
+	struct liommu_sim_config cfg = { .mem_size = DATA_SIZE + 0x4000000ULL, .model = &mc };
 	int r;
 
 	memset(&B, 0, sizeof(B));
 	B.aw = aw;
+	B.cm = cm;
+	/* QEMU's capabilities; the caching-mode bench also asks for
+	 * write-buffer flushing (CAP.RWBF), which QEMU cannot offer. */
+	liommu_model_config_default(&mc);
+	mc.caching_mode = cm;
+	mc.rwbf = cm;
 	r = liommu_sim_new(&cfg, &B.sim);
 	if (r) {
 		snprintf(B.why, sizeof(B.why), "liommu_sim_new: %s", strerror(-r));
@@ -252,8 +265,9 @@ static int bench_dma(unsigned int dev, bool write, uint64_t iova, void *buf, uin
 
 #endif
 
-static void bench39_start(void) { bench_start(39); }
-static void bench48_start(void) { bench_start(48); }
+static void bench39_start(void) { bench_start(39, false); }
+static void bench48_start(void) { bench_start(48, false); }
+static void bench48_cm_start(void) { bench_start(48, true); }
 
 /* ------------------------------------------------------------------ */
 /* Per-test unit, domains and DMA helpers                              */
@@ -275,6 +289,7 @@ static void unit_up(int i)
 	ck_assert_uint_eq(liommu_unit_addr_width(B.u), B.aw);
 	ck_assert_uint_eq(liommu_unit_levels(B.u), B.aw == 39 ? 3 : 4);
 	ck_assert_int_eq(liommu_unit_inval_mode(B.u), modes[i]);
+	ck_assert(!(liommu_unit_cap(B.u) & VTD_CAP_CM) == !B.cm);
 	/* A previous test on this bench may have left records behind. */
 	while (liommu_unit_read_faults(B.u, junk, 8, NULL) > 0)
 		;
@@ -298,6 +313,9 @@ static struct liommu_domain *dom_new(void)
 	struct liommu_domain *d = NULL;
 
 	ck_assert_int_eq(liommu_domain_new(B.u, &d), 0);
+	/* Spec 6.2.2: with caching mode, DID 0 tags not-present entries. */
+	if (B.cm)
+		ck_assert_uint_ne(liommu_domain_id(d), 0);
 	return d;
 }
 
@@ -689,6 +707,39 @@ START_TEST(unmap_then_dma_faults)
 }
 END_TEST
 
+/*
+ * A fault first, then the mapping (or the attach) that makes the request
+ * legal, then the same request again.  A unit with caching mode may have
+ * cached the not-present context entry (tagged DID 0) and the not-present
+ * leaf (spec 6.1, 6.2.2): attach and map must invalidate them.  Without
+ * caching mode nothing may be cached and the test still holds.
+ */
+START_TEST(fault_then_map_or_attach_then_dma)
+{
+	struct liommu_domain *d;
+
+	unit_up(_i);
+	d = dom_new();
+	ck_assert_int_eq(liommu_domain_map(d, 0x20000, P(0x20000), SZ_4K, LIOMMU_PROT_RW), 0);
+	/* Not attached yet: a fresh unit has no context table for the bus. */
+	dev_dma_faults(0, false, 0x20000, VTD_FR_ROOT_P, 0);
+	attach(d, 0);
+	dev_read_ok(0, 0x20000, P(0x20000), 128, 90);
+	/* Not mapped yet: both directions fault, then map and retry. */
+	dev_dma_faults(0, false, 0x31000, VTD_FR_READ, 0);
+	dev_dma_faults(0, true, 0x31000, VTD_FR_WRITE, P(0x31000));
+	ck_assert_int_eq(liommu_domain_map(d, 0x31000, P(0x31000), SZ_4K, LIOMMU_PROT_RW), 0);
+	dev_read_ok(0, 0x31000, P(0x31000), 128, 91);
+	dev_write_ok(0, 0x31800, P(0x31800), 128, 92);
+	/* A 2 MiB page over a range that faulted at 4 KiB. */
+	dev_dma_faults(0, false, 0xe01000, VTD_FR_READ, 0);
+	ck_assert_int_eq(liommu_domain_map(d, 0xe00000, P(0xe00000), SZ_2M, LIOMMU_PROT_RW), 0);
+	dev_read_ok(0, 0xe01000, P(0xe01000), 128, 93);
+	liommu_domain_free(d);
+	unit_down();
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* Randomized differential test                                        */
 /* ------------------------------------------------------------------ */
@@ -874,11 +925,15 @@ Suite *DMA_SUITE(void)
 	static const struct {
 		const char *name;
 		void (*start)(void);
-	} benches[] = { { "aw39", bench39_start }, { "aw48", bench48_start } };
+	} benches[] = {
+		{ "aw39", bench39_start },
+		{ "aw48", bench48_start },
+		{ "aw48_cm", bench48_cm_start },
+	};
 	unsigned int i;
 	int n = (int)(sizeof(modes) / sizeof(modes[0]));
 
-	for (i = 0; i < 2; i++) {
+	for (i = 0; i < sizeof(benches) / sizeof(benches[0]); i++) {
 		TCase *tc = tcase_create(benches[i].name);
 
 		/* One bench (one QEMU) per test case; each test brings up its
@@ -891,6 +946,7 @@ Suite *DMA_SUITE(void)
 		tcase_add_loop_test(tc, detach_then_dma_faults, 0, n);
 		tcase_add_loop_test(tc, read_only_and_write_only_mappings, 0, n);
 		tcase_add_loop_test(tc, unmap_then_dma_faults, 0, n);
+		tcase_add_loop_test(tc, fault_then_map_or_attach_then_dma, 0, n);
 		tcase_add_loop_test(tc, random_dma_matches_translate, 0, n);
 		suite_add_tcase(s, tc);
 	}
