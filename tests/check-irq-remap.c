@@ -511,7 +511,7 @@ START_TEST(alloc_aligned_until_exhausted)
 {
 	struct liommu_ir_config ic = { .entries = 256 };
 	unsigned int count = counts[_i], n = 0, i;
-	uint16_t idx[256];
+	uint16_t idx[256 + 1];
 	uint8_t seen[256] = { 0 };
 	struct liommu_ir_stats st;
 	struct fx x;
