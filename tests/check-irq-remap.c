@@ -27,6 +27,7 @@
 #include <liommu/model.h>
 #include <liommu/sim.h>
 
+#include "fake-vtd.h"
 #include "ir-bench.h"
 
 #define DEV_SID		0x0310	/* 03:02.0 */
@@ -760,6 +761,222 @@ START_TEST(discontiguous_pages_refused)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* A unit that misbehaves (tests/fake-vtd.c)                           */
+/* ------------------------------------------------------------------ */
+
+struct ffx {
+	struct fake_vtd *f;
+	struct liommu_unit *u;
+	struct liommu_platform *filter;	/* drops GCMD writes with IRE set */
+	bool drop_ire;
+};
+
+static struct ffx *cur_ffx;
+
+static uint32_t f_rd32(void *p, uint32_t o) { (void)p; return liommu_platform_get_ops(cur_ffx->f->plat)->read32(liommu_platform_get_priv(cur_ffx->f->plat), o); }
+static uint64_t f_rd64(void *p, uint32_t o) { (void)p; return liommu_platform_get_ops(cur_ffx->f->plat)->read64(liommu_platform_get_priv(cur_ffx->f->plat), o); }
+static void f_wr64(void *p, uint32_t o, uint64_t v) { (void)p; liommu_platform_get_ops(cur_ffx->f->plat)->write64(liommu_platform_get_priv(cur_ffx->f->plat), o, v); }
+static int f_alloc(void *p, int n, void **va, uint64_t *pa) { (void)p; return liommu_platform_get_ops(cur_ffx->f->plat)->page_alloc(liommu_platform_get_priv(cur_ffx->f->plat), n, va, pa); }
+static void f_free(void *p, void *va, uint64_t pa) { (void)p; liommu_platform_get_ops(cur_ffx->f->plat)->page_free(liommu_platform_get_priv(cur_ffx->f->plat), va, pa); }
+
+static void f_wr32(void *p, uint32_t o, uint32_t v)
+{
+	(void)p;
+	/* A unit that never acts on IRE: GSTS.IRES stays clear. */
+	if (o == VTD_GCMD_REG && cur_ffx->drop_ire && (v & VTD_GCMD_IRE))
+		return;
+	liommu_platform_get_ops(cur_ffx->f->plat)->write32(
+		liommu_platform_get_priv(cur_ffx->f->plat), o, v);
+}
+
+static const struct liommu_platform_ops filter_ops = {
+	.read32 = f_rd32, .read64 = f_rd64, .write32 = f_wr32, .write64 = f_wr64,
+	.page_alloc = f_alloc, .page_free = f_free,
+};
+
+static void ffx_open(struct ffx *x)
+{
+	struct liommu_unit_config uc = { .inval = LIOMMU_INVAL_QUEUED, .timeout_us = 50000 };
+
+	memset(x, 0, sizeof(*x));
+	cur_ffx = x;
+	x->f = fake_vtd_new(FAKE_QEMU_CAP, FAKE_QEMU_ECAP);
+	ck_assert_ptr_nonnull(x->f);
+	ck_assert_int_eq(liommu_platform_new(&filter_ops, NULL, &x->filter), 0);
+	ck_assert_int_eq(liommu_unit_new(x->filter, &uc, &x->u), 0);
+}
+
+static void ffx_close(struct ffx *x)
+{
+	liommu_unit_free(x->u);
+	liommu_platform_free(x->filter);
+	fake_vtd_free(x->f);
+	cur_ffx = NULL;
+}
+
+/* The descriptors and commands, checked against encodings worked out
+ * by hand from the spec rather than through vtd.h's helpers. */
+START_TEST(fake_sees_the_spec_sequence)
+{
+	struct liommu_ir_config ic = { .entries = 512 };
+	struct liommu_ir_table *t;
+	unsigned int w0, d0, i;
+	uint16_t idx;
+	struct ffx x;
+	uint64_t irta;
+
+	ffx_open(&x);
+	w0 = x.f->gcmd_writes;
+	d0 = x.f->ndescs;
+	ck_assert_int_eq(liommu_ir_enable(x.u, &ic, &t), 0);
+	/* IRTA: base | S = 8 (2^9 = 512 entries), EIME 0 (11.4.10). */
+	irta = fake_rd64(x.f, VTD_IRTA_REG);
+	ck_assert_uint_eq(irta & 0xfff, 8);
+	ck_assert_uint_eq(irta & ~0xfffull, liommu_ir_irta(t) & ~0xfffull);
+	ck_assert_uint_eq((irta & ~0xfffull) % VTD_PAGE_SIZE, 0);
+	/* GCMD: SIRTP (bit 24), then IRE (bit 25) with QIE (26) kept; CFI
+	 * (23) already off, so not written.  One command per write. */
+	ck_assert_uint_eq(x.f->gcmd_writes - w0, 2);
+	ck_assert_uint_eq(x.f->gcmd_log[w0], (1u << 26) | (1u << 24));
+	ck_assert_uint_eq(x.f->gcmd_log[w0 + 1], (1u << 26) | (1u << 25));
+	ck_assert_uint_eq(x.f->gcmd_violations, 0);
+	/* Between them: a global IEC invalidation (type 4, G = 0) and its
+	 * wait (6.5.2.7). */
+	ck_assert_uint_eq(x.f->ndescs - d0, 2);
+	ck_assert_uint_eq(x.f->descs[d0].lo, 0x4);
+	ck_assert_uint_eq(x.f->descs[d0].hi, 0);
+	ck_assert_uint_eq(x.f->descs[d0 + 1].lo & 0xf, 0x5);
+
+	ck_assert_int_eq(liommu_ir_alloc(t, 8, &idx), 0);
+	ck_assert_int_eq(liommu_ir_alloc(t, 8, &idx), 0);
+	ck_assert_uint_eq(idx, 8);
+	d0 = x.f->ndescs;
+	ck_assert_int_eq(liommu_ir_free(t, idx, 8), 0);
+	/* Index-selective: G (bit 4), IM = 3 (31:27), IIDX = 8 (47:32). */
+	ck_assert_uint_eq(x.f->descs[d0].lo, 0x4 | (1u << 4) | (3u << 27) | (8ull << 32));
+	/* Every cleared entry is zero in memory. */
+	for (i = 0; i < 8; i++) {
+		struct vtd_irte e;
+
+		ck_assert_int_eq(liommu_ir_get(t, (uint16_t)(idx + i), &e), 0);
+		ck_assert_uint_eq(e.lo | e.hi, 0);
+	}
+	w0 = x.f->gcmd_writes;
+	d0 = x.f->ndescs;
+	liommu_ir_disable(t);
+	/* IRE off (QIE kept), then a global IEC flush. */
+	ck_assert_uint_eq(x.f->gcmd_log[w0], 1u << 26);
+	ck_assert_uint_eq(x.f->descs[d0].lo, 0x4);
+	ffx_close(&x);
+}
+END_TEST
+
+START_TEST(fake_sirtp_timeout)
+{
+	struct liommu_ir_table *t = (void *)1;
+	unsigned int live;
+	struct ffx x;
+
+	ffx_open(&x);
+	live = x.f->pages_live;
+	x.f->gcmd_stuck = true;
+	ck_assert_int_eq(liommu_ir_enable(x.u, NULL, &t), -ETIMEDOUT);
+	ck_assert_ptr_null(t);
+	/* IRE never came on: the unit cannot read the table, it is freed. */
+	ck_assert_uint_eq(x.f->pages_live, live);
+	x.f->gcmd_stuck = false;
+	ffx_close(&x);
+}
+END_TEST
+
+START_TEST(fake_iec_timeout_at_enable)
+{
+	struct liommu_ir_table *t = (void *)1;
+	unsigned int live;
+	struct ffx x;
+
+	ffx_open(&x);
+	live = x.f->pages_live;
+	x.f->qi_stuck = true;
+	ck_assert_int_eq(liommu_ir_enable(x.u, NULL, &t), -ETIMEDOUT);
+	ck_assert_ptr_null(t);
+	ck_assert_uint_eq(x.f->pages_live, live);
+	ck_assert(!(fake_rd32(x.f, VTD_GSTS_REG) & VTD_GSTS_IRES));
+	x.f->qi_stuck = false;
+	fake_vtd_kick(x.f);
+	ffx_close(&x);
+}
+END_TEST
+
+START_TEST(fake_ire_never_acknowledged_leaks_table)
+{
+	struct liommu_ir_table *t = (void *)1;
+	unsigned int live;
+	struct ffx x;
+
+	ffx_open(&x);
+	live = x.f->pages_live;
+	x.drop_ire = true;
+	ck_assert_int_eq(liommu_ir_enable(x.u, NULL, &t), -ETIMEDOUT);
+	ck_assert_ptr_null(t);
+	/* IRE may still come on: the table page is never handed back. */
+	ck_assert_uint_eq(x.f->pages_live, live + 1);
+	ffx_close(&x);
+}
+END_TEST
+
+START_TEST(fake_disable_not_acknowledged_leaks_table)
+{
+	struct liommu_ir_table *t;
+	unsigned int live;
+	struct ffx x;
+
+	ffx_open(&x);
+	live = x.f->pages_live;
+	ck_assert_int_eq(liommu_ir_enable(x.u, NULL, &t), 0);
+	x.f->gcmd_stuck = true;
+	liommu_ir_disable(t);
+	ck_assert_uint_eq(x.f->pages_live, live + 1);
+	x.f->gcmd_stuck = false;
+	ffx_close(&x);
+}
+END_TEST
+
+START_TEST(fake_failed_invalidation_keeps_block_out_of_reuse)
+{
+	struct liommu_ir_config ic = { .entries = 16 };
+	struct liommu_irte_remap r = ir_entry(0x40, 1);
+	struct liommu_ir_stats st;
+	struct liommu_ir_table *t;
+	uint16_t idx, other;
+	struct ffx x;
+	int n = 0;
+
+	ffx_open(&x);
+	ck_assert_int_eq(liommu_ir_enable(x.u, &ic, &t), 0);
+	ck_assert_int_eq(liommu_ir_alloc(t, 4, &idx), 0);
+	x.f->qi_stuck = true;
+	/* The entry is written; the invalidation is reported as failed. */
+	ck_assert_int_eq(liommu_ir_set_remap(t, idx, &r, 0), -ETIMEDOUT);
+	ck_assert_int_eq(liommu_ir_free(t, idx, 4), -ETIMEDOUT);
+	x.f->qi_stuck = false;
+	fake_vtd_kick(x.f);
+	liommu_ir_get_stats(t, &st);
+	ck_assert_uint_eq(st.leaked, 4);
+	/* A second free of the retired block is refused... */
+	ck_assert_int_eq(liommu_ir_free(t, idx, 4), -EINVAL);
+	/* ...and the table has room for 12 more entries, not 16. */
+	while (liommu_ir_alloc(t, 1, &other) == 0) {
+		ck_assert(other < idx || other >= idx + 4);
+		n++;
+	}
+	ck_assert_int_eq(n, 12);
+	liommu_ir_disable(t);
+	ffx_close(&x);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* Threads                                                             */
 /* ------------------------------------------------------------------ */
 
@@ -874,6 +1091,15 @@ Suite *irq_remap_suite(void)
 	tcase_add_test(tc, block_above_mhmv_is_flushed_globally);
 	tcase_add_test(tc, posted_entries);
 	tcase_add_test(tc, entry_rejections);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("broken-unit");
+	tcase_add_test(tc, fake_sees_the_spec_sequence);
+	tcase_add_test(tc, fake_sirtp_timeout);
+	tcase_add_test(tc, fake_iec_timeout_at_enable);
+	tcase_add_test(tc, fake_ire_never_acknowledged_leaks_table);
+	tcase_add_test(tc, fake_disable_not_acknowledged_leaks_table);
+	tcase_add_test(tc, fake_failed_invalidation_keeps_block_out_of_reuse);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("alloc");
