@@ -9,3 +9,17 @@ bench_bench_iova_SOURCES = bench/bench-iova.c
 bench_bench_iova_LDADD = libiommu/libiommu.la
 # static archive: the bench selects the fallback handshake by a test hook
 bench_bench_iova_LDFLAGS = $(AM_LDFLAGS) -static
+
+# DMA mapping strategies: 4 KiB map+unmap per strategy against a floor
+# (bump allocator + PTE store/clear in a 4-level table), one and two threads.
+BENCH_BINS += bench/bench-dma
+noinst_PROGRAMS += bench/bench-dma
+bench_bench_dma_SOURCES = bench/bench-dma.c
+bench_bench_dma_LDADD = libiommu/libiommu.la
+
+# The software VT-d unit's translation: IOTLB hit against a plain hash
+# lookup, 4-level miss against a raw 4-load walk over the same tables.
+BENCH_BINS += bench/bench-translate
+noinst_PROGRAMS += bench/bench-translate
+bench_bench_translate_SOURCES = bench/bench-translate.c
+bench_bench_translate_LDADD = libiommu/libiommu.la
