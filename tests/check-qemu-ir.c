@@ -131,6 +131,38 @@ START_TEST(scenario_on_qemu)
 }
 END_TEST
 
+/* (a) The destination field picks the APIC: with two CPUs, each
+ * entry's vector lands in its own APIC's IRR only. */
+START_TEST(destination_selects_the_apic)
+{
+	struct liommu_irte_remap r0 = ir_entry(0xb0, 0), r1 = ir_entry(0xb1, 1);
+	uint64_t irr0[4], irr1[4];
+	struct liommu_msi_msg msg;
+	struct ir_outcome o;
+	struct ir_qemu iq;
+	uint16_t idx;
+
+	ir_qemu_open_cpus(&iq, &(struct liommu_ir_config){ 0 }, 2);
+	ck_assert_int_eq(liommu_ir_alloc(iq.t, 2, &idx), 0);
+	ck_assert_int_eq(liommu_ir_set_remap(iq.t, idx, &r0, 0), 0);
+	ck_assert_int_eq(liommu_ir_set_remap(iq.t, (uint16_t)(idx + 1), &r1, 0), 0);
+	msg = ir_msg(liommu_ir_entries(iq.t), idx, false, 0);
+	ck_assert_int_eq(ir_qemu_fire(&iq, iq.b.sid, msg.addr, msg.data, &o), 0);
+	ck_assert(ir_outcome_eq(&o, &(struct ir_outcome){ true, 0xb0, 0, false, 0, false, 0 }));
+	msg = ir_msg(liommu_ir_entries(iq.t), (uint16_t)(idx + 1), false, 0);
+	ck_assert_int_eq(ir_qemu_fire(&iq, iq.b.sid, msg.addr, msg.data, &o), 0);
+	ck_assert(ir_outcome_eq(&o, &(struct ir_outcome){ true, 0xb1, 1, false, 0, false, 0 }));
+	ck_assert_int_eq(liommu_qemu_lapic_irr(iq.q, 0, irr0), 0);
+	ck_assert_int_eq(liommu_qemu_lapic_irr(iq.q, 1, irr1), 0);
+	ck_assert(ir_irr_test(irr0, 0xb0));
+	ck_assert(!ir_irr_test(irr0, 0xb1));
+	ck_assert(ir_irr_test(irr1, 0xb1));
+	ck_assert(!ir_irr_test(irr1, 0xb0));
+	no_fault_recorded(&iq);
+	ir_qemu_close(&iq);
+}
+END_TEST
+
 /* (c) QEMU 7.2 has no IEC: a change is seen before the invalidation. */
 START_TEST(change_without_invalidation)
 {
@@ -224,12 +256,15 @@ START_TEST(qemu_helpers_reject_bad_arguments)
 	ck_assert_int_eq(liommu_qemu_start(&qc, &q), -EINVAL);
 	qc.trace = "a,b,c,d,e,f,g,h,i";
 	ck_assert_int_eq(liommu_qemu_start(&qc, &q), -EINVAL);
+	qc.trace = NULL;
+	qc.cpus = 9;
+	ck_assert_int_eq(liommu_qemu_start(&qc, &q), -EINVAL);
+	qc.cpus = 0;
 	ck_assert_int_eq(liommu_qemu_stderr(NULL, 0, &text, NULL), -EINVAL);
 	ck_assert_int_eq(liommu_qemu_lapic_irr(NULL, 0, irr), -EINVAL);
 	ck_assert_int_eq(liommu_qemu_edu_msi_setup(NULL, 0, 0, true), -EINVAL);
 	ck_assert_int_eq(liommu_qemu_edu_raise_irq(NULL), -EINVAL);
 	/* Without QMP there is no monitor to ask. */
-	qc.trace = NULL;
 	ck_assert_int_eq(liommu_qemu_start(&qc, &q), 0);
 	ck_assert_int_eq(liommu_qemu_lapic_irr(q, 0, irr), -ENOTCONN);
 	ck_assert_int_eq(liommu_qemu_lapic_irr(q, 0, NULL), -EINVAL);
@@ -251,6 +286,7 @@ Suite *qemu_ir_suite(void)
 	tcase_add_test(tc, setup_as_qemu_latches_it);
 	tcase_add_loop_test(tc, scenario_on_qemu, 0,
 			    sizeof(qemu_rows) / sizeof(qemu_rows[0]));
+	tcase_add_test(tc, destination_selects_the_apic);
 	tcase_add_test(tc, change_without_invalidation);
 	tcase_add_test(tc, clear_without_invalidation);
 	tcase_add_test(tc, qemu_has_no_cfi);

@@ -125,12 +125,14 @@ static inline void ir_qemu_log(void *priv, int level, const char *msg)
 		fprintf(stderr, "liommu: %s\n", msg);
 }
 
-/* QEMU, a unit with queued invalidation and (with @ic) a table. */
-static inline void ir_qemu_open(struct ir_qemu *iq, const struct liommu_ir_config *ic)
+/* QEMU with @cpus CPUs, a unit with queued invalidation and (with @ic)
+ * a table. */
+static inline void ir_qemu_open_cpus(struct ir_qemu *iq, const struct liommu_ir_config *ic,
+				     unsigned int cpus)
 {
 	struct liommu_qemu_config qc = {
 		.intremap = true, .qmp = true, .trace = IR_QEMU_TRACE,
-		.log = ir_qemu_log,
+		.cpus = cpus, .log = ir_qemu_log,
 	};
 	struct liommu_unit_config uc = { .inval = LIOMMU_INVAL_QUEUED,
 					 .timeout_us = 300000, .log = ir_qemu_log };
@@ -142,6 +144,11 @@ static inline void ir_qemu_open(struct ir_qemu *iq, const struct liommu_ir_confi
 		ck_assert_int_eq(liommu_ir_enable(iq->u, ic, &iq->t), 0);
 	iq->b = (struct ir_bench){ iq->u, iq->t, liommu_qemu_edu_sid(iq->q),
 				   ir_qemu_fire, iq, 0x30 };
+}
+
+static inline void ir_qemu_open(struct ir_qemu *iq, const struct liommu_ir_config *ic)
+{
+	ir_qemu_open_cpus(iq, ic, 1);
 }
 
 static inline void ir_qemu_close(struct ir_qemu *iq)

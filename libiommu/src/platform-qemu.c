@@ -5,7 +5,7 @@
  * liommu_qemu_start() runs
  *
  *   qemu-system-x86_64 -accel tcg -machine q35 -nodefaults -display none
- *     -m RAM -bios FW -icount shift=0,sleep=off
+ *     -m RAM -smp CPUS -bios FW -icount shift=0,sleep=off
  *     -object memory-backend-file,id=ram,size=RAM,mem-path=DIR/ram,share=on
  *     -machine memory-backend=ram
  *     -device intel-iommu,intremap=on|off,aw-bits=39|48[,caching-mode=on]
@@ -84,6 +84,7 @@ static const char qemu_default_binary[] = "";
 #define QEMU_DIR_MAX		108
 #define QEMU_PATH_MAX		(QEMU_DIR_MAX + 16)
 /* cfg.trace: at most this many patterns, each shorter than the length. */
+#define QEMU_MAX_CPUS		8
 #define QEMU_MAX_TRACE		8
 #define QEMU_TRACE_LEN		64
 /* liommu_qemu_stderr() returns at most this much per call. */
@@ -577,6 +578,10 @@ static int check_config(const struct liommu_qemu_config *in,
 		return -EINVAL;
 	if (cfg->timeout_ms > INT_MAX)
 		return -EINVAL;
+	if (!cfg->cpus)
+		cfg->cpus = 1;
+	if (cfg->cpus > QEMU_MAX_CPUS)
+		return -EINVAL;
 	return 0;
 }
 
@@ -694,6 +699,7 @@ int liommu_qemu_start(const struct liommu_qemu_config *cfg, struct liommu_qemu *
 	char bin[PATH_MAX], dir[QEMU_DIR_MAX], fw[QEMU_PATH_MAX], ram[QEMU_PATH_MAX];
 	char qt_sock[QEMU_PATH_MAX], qmp_sock[QEMU_PATH_MAX];
 	char mem[QEMU_PATH_MAX + 96], iommu[128], mopt[32], qtarg[QEMU_PATH_MAX + 8];
+	char smp[16];
 	char qmparg[QEMU_PATH_MAX + 32];
 	char trace[QEMU_MAX_TRACE][QEMU_TRACE_LEN];
 	const char *argv[40 + 2 * QEMU_MAX_TRACE];
@@ -752,6 +758,7 @@ int liommu_qemu_start(const struct liommu_qemu_config *cfg, struct liommu_qemu *
 	}
 
 	snprintf(mopt, sizeof(mopt), "%uM", q->cfg.ram_mb);
+	snprintf(smp, sizeof(smp), "%u", q->cfg.cpus);
 	snprintf(mem, sizeof(mem),
 		 "memory-backend-file,id=ram,size=%uM,mem-path=%s,share=on",
 		 q->cfg.ram_mb, ram);
@@ -770,6 +777,8 @@ int liommu_qemu_start(const struct liommu_qemu_config *cfg, struct liommu_qemu *
 	argv[n++] = "none";
 	argv[n++] = "-m";
 	argv[n++] = mopt;
+	argv[n++] = "-smp";
+	argv[n++] = smp;
 	argv[n++] = "-bios";
 	argv[n++] = fw;
 	argv[n++] = "-icount";

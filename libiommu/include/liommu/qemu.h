@@ -67,6 +67,10 @@ struct liommu_qemu;
  * @caching_mode: intel-iommu caching-mode=on (CAP.CM).
  * @ram_mb:       guest RAM in MiB, 32..2048; 0 = 256.
  * @qmp:          also open a QMP monitor (liommu_qemu_hmp()).
+ * @cpus:         CPUs (-smp), 1..8; 0 = 1.  Every CPU halts at once (the
+ *                application processors wait for a SIPI that never
+ *                comes); their local APICs have IDs 0 .. @cpus - 1 and
+ *                still take fixed interrupts into IRR.
  * @timeout_ms:   bound for start-up, for each reply and for each DMA;
  *                0 = 10 s.
  * @trace:        comma-separated QEMU trace-event patterns ("apic_*,
@@ -85,6 +89,7 @@ struct liommu_qemu_config {
 	bool caching_mode;
 	unsigned int ram_mb;
 	bool qmp;
+	unsigned int cpus;
 	unsigned int timeout_ms;
 	const char *trace;
 	liommu_log_fn log;
