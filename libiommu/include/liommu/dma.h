@@ -26,7 +26,10 @@
  *                                          the flush that covers it
  *
  * OPTIMISTIC is the optimistic teardown of vIOMMU (Amit et al., USENIX
- * ATC 2011); DEFERRED is the flush queue of Linux's lazy mode.  Both run
+ * ATC 2011); its reuse cache is keyed by (first physical page, number of
+ * pages, direction), so a buffer of one page is keyed by (page, dir) and
+ * any offset and length inside that page hits.  DEFERRED is the flush
+ * queue of Linux's lazy mode.  Both run
  * a background reclaimer thread so their time bound holds even when no
  * further map/unmap call arrives.
  *
@@ -37,12 +40,16 @@
  * Threading contract:
  *  - liommu_dma_map(), _unmap(), _map_sg(), _unmap_sg(), _drain() and
  *    _get_stats() may be called from many threads at once on one
- *    instance.  STRICT takes no instance-wide lock: IOVAs come from the
- *    allocator's per-thread caches, live mappings are tracked in a hash
- *    table with per-bucket locks, and the only serialisation is the
- *    unit's invalidation interface.  OPTIMISTIC's reuse cache is split
- *    into shards by physical page, each with its own lock; DEFERRED's
- *    queues are per thread (a thread picks one queue and keeps it).
+ *    instance.  IOVAs come from the allocator's per-thread caches and
+ *    live mappings are tracked in a hash table split into shards, each
+ *    with its own lock.  STRICT serialises only around the unit's
+ *    invalidation interface, which is one queue anyway: concurrent
+ *    unmaps are combined into one invalidation (each still returns only
+ *    after an invalidation issued after its PTEs were cleared).
+ *    OPTIMISTIC's reuse cache is split into shards by physical page, each
+ *    with its own lock; retirements (a batch's PTE clearing and its
+ *    invalidation) are serialised.  DEFERRED's queues are per thread (a
+ *    thread picks one queue and keeps it).
  *  - Counters are read with relaxed atomics: each field is exact, the
  *    set is not a snapshot.
  *  - liommu_dma_new() and _free() are not thread-safe against other use
@@ -266,8 +273,8 @@ LIOMMU_EXPORT struct liommu_domain *liommu_dma_domain(struct liommu_dma *dma);
  * Return: 0; -EINVAL (zero length, bad direction, @pa + @len overflows),
  * -ERANGE (DIRECT: the buffer is not inside the declared memory; others:
  * beyond the address width), -ENOSPC (IOVA window exhausted), -ENOMEM.
- * Context: lock-free for STRICT apart from a per-bucket lock; may
- * allocate; never waits for an invalidation.
+ * Context: takes one live-table shard lock (OPTIMISTIC: and one cache
+ * shard lock); may allocate; never waits for an invalidation.
  */
 LIOMMU_EXPORT int liommu_dma_map(struct liommu_dma *dma, uint64_t pa, uint64_t len,
 				 enum liommu_dma_dir dir, uint64_t *iova);
