@@ -963,8 +963,11 @@ START_TEST(fake_failed_invalidation_keeps_block_out_of_reuse)
 	fake_vtd_kick(x.f);
 	liommu_ir_get_stats(t, &st);
 	ck_assert_uint_eq(st.leaked, 4);
-	/* A second free of the retired block is refused... */
+	/* A second free of the retired block is refused, its entries can
+	 * no longer be written... */
 	ck_assert_int_eq(liommu_ir_free(t, idx, 4), -EINVAL);
+	ck_assert_int_eq(liommu_ir_set_remap(t, idx, &r, 0), -ENOENT);
+	ck_assert_int_eq(liommu_ir_clear(t, (uint16_t)(idx + 3), 0), -ENOENT);
 	/* ...and the table has room for 12 more entries, not 16. */
 	while (liommu_ir_alloc(t, 1, &other) == 0) {
 		ck_assert(other < idx || other >= idx + 4);

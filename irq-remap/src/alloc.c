@@ -56,8 +56,9 @@ int liommu__ir_alloc_init(struct liommu_ir_table *t)
 	size_t words = (t->entries + BITS_PER_ULONG - 1) / BITS_PER_ULONG;
 
 	t->used = calloc(words, sizeof(unsigned long));
+	t->dying = calloc(words, sizeof(unsigned long));
 	t->order = calloc(t->entries, 1);
-	if (!t->used || !t->order) {
+	if (!t->used || !t->dying || !t->order) {
 		liommu__ir_alloc_fini(t);
 		return -ENOMEM;
 	}
@@ -68,8 +69,10 @@ int liommu__ir_alloc_init(struct liommu_ir_table *t)
 void liommu__ir_alloc_fini(struct liommu_ir_table *t)
 {
 	free(t->used);
+	free(t->dying);
 	free(t->order);
 	t->used = NULL;
+	t->dying = NULL;
 	t->order = NULL;
 }
 
@@ -117,17 +120,25 @@ int liommu__ir_block_check_locked(const struct liommu_ir_table *t, uint16_t inde
 	return 0;
 }
 
+void liommu__ir_retire_locked(struct liommu_ir_table *t, uint16_t index,
+			      unsigned int count)
+{
+	set_bits(t->dying, index, count, true);
+	t->order[index] = 0;
+}
+
 void liommu__ir_release_locked(struct liommu_ir_table *t, uint16_t index,
 			       unsigned int count)
 {
 	set_bits(t->used, index, count, false);
+	set_bits(t->dying, index, count, false);
 	t->order[index] = 0;
 	atomic_fetch_sub_explicit(&t->st_allocated, count, memory_order_relaxed);
 }
 
 bool liommu__ir_is_allocated_locked(const struct liommu_ir_table *t, uint16_t index)
 {
-	return test_bit(t->used, index);
+	return test_bit(t->used, index) && !test_bit(t->dying, index);
 }
 
 int liommu_ir_alloc(struct liommu_ir_table *t, unsigned int count, uint16_t *index)

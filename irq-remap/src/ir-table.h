@@ -33,6 +33,7 @@ struct liommu_ir_table {
 	 */
 	pthread_mutex_t lock;
 	unsigned long *used;		/* 1 = allocated (or leaked) */
+	unsigned long *dying;		/* 1 = being freed, or leaked: not writable */
 	uint8_t *order;			/* at a block's first index: log2(size)+1 */
 	uint32_t hint;			/* where the next scan starts */
 
@@ -51,8 +52,14 @@ int liommu__ir_alloc_locked(struct liommu_ir_table *t, unsigned int count,
 /* Check that [index, index + count) is a block allocated as such. */
 int liommu__ir_block_check_locked(const struct liommu_ir_table *t, uint16_t index,
 				  unsigned int count);
+/* Start freeing a checked block: its entries can no longer be written
+ * and the block can no longer be freed, but it is not reusable yet. */
+void liommu__ir_retire_locked(struct liommu_ir_table *t, uint16_t index,
+			      unsigned int count);
+/* Make a retired block allocatable again (after its IEC invalidation). */
 void liommu__ir_release_locked(struct liommu_ir_table *t, uint16_t index,
 			       unsigned int count);
+/* Allocated and not retired: its entry may be written. */
 bool liommu__ir_is_allocated_locked(const struct liommu_ir_table *t, uint16_t index);
 
 /*

@@ -436,9 +436,10 @@ int liommu_ir_free(struct liommu_ir_table *t, uint16_t index, unsigned int count
 		liommu__flush(t->unit, s, sizeof(*s));
 	}
 	atomic_fetch_add_explicit(&t->st_writes, count, memory_order_relaxed);
-	/* ...and no other thread frees this block meanwhile: mark it taken
-	 * by clearing its block start, so a second free sees -EINVAL. */
-	t->order[index] = 0;
+	/* ...and while the invalidation runs without the lock, nobody may
+	 * write the entries again (-ENOENT) or free the block twice
+	 * (-EINVAL), and the allocator still sees it taken. */
+	liommu__ir_retire_locked(t, index, count);
 	pthread_mutex_unlock(&t->lock);
 
 	/* ...then the IEC, waited for, before the indices are reusable

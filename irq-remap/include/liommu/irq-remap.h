@@ -189,8 +189,9 @@ LIOMMU_EXPORT int liommu_ir_alloc(struct liommu_ir_table *t, unsigned int count,
  * indices be allocated again.  If the invalidation fails the block stays
  * reserved (leaked) and the error is returned: handing it out again
  * could route a new device's interrupts through a stale cached entry.
- * Return: 0; -EINVAL (NULL, or @index/@count not a block allocated as
- * such); -ERANGE (beyond the table); -ENOENT (not allocated);
+ * Return: 0; -EINVAL (NULL, @index/@count not a block allocated as
+ * such, or a block already being freed or retired by a failed
+ * invalidation); -ERANGE (beyond the table); -ENOENT (not allocated);
  * -ETIMEDOUT or -EIO from the invalidation.
  * Context: may block; takes the table lock, then waits for the IEC
  * invalidation without it.
@@ -210,7 +211,8 @@ LIOMMU_EXPORT int liommu_ir_free(struct liommu_ir_table *t, uint16_t index,
  * invalidates the IEC entry (unless LIOMMU_IR_NOSYNC).
  * Return: 0; -EINVAL (NULL, unknown flag, mode mismatch, or the
  * encoder's -EINVAL); -ERANGE (index beyond the table, or the
- * encoder's -ERANGE); -ENOENT (index not allocated); -ENODEV (see
+ * encoder's -ERANGE); -ENOENT (index not allocated, or its block being
+ * freed); -ENODEV (see
  * liommu_irte_update()); -ETIMEDOUT, -EIO (invalidation; the entry is
  * written, the unit may still use the old one).
  * Context: may block (invalidation); takes the table lock.
