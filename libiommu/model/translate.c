@@ -345,6 +345,15 @@ retry:
 		fr = ctx_checks(&c, iova, flags, o, &done);
 		if (fr || done)
 			goto out;
+		/* The IOTLB is tagged by domain, not by context-cache entry:
+		 * a context-cache miss does not hide what the IOTLB still
+		 * holds for the domain (6.5.3.3 asks software to invalidate
+		 * the IOTLB after the context cache for that reason; QEMU
+		 * 7.2 even looks the IOTLB up before the context). */
+		if (tlb_probe(m, &c, iova, need, o, &fr)) {
+			mstat_add(b, MS_IOTLB_HITS, 1);
+			goto out;
+		}
 		mstat_add(b, MS_IOTLB_MISSES, 1);
 	}
 	fr = walk(m, b, &c, iova, need, &w);
