@@ -18,10 +18,13 @@
  *      interrupt entry cache (vtd_irte_get() reads the table on every
  *      interrupt), so the new entry is used at once, and after the
  *      invalidation too.
- * Plus the set-up registers as QEMU latched them and QEMU's departures
- * (no CFI, compatibility format always passed through).
+ * Plus an I/OxAPIC pin in remappable format (the RTE from
+ * liommu_ioapic_rte_compose()), the set-up registers as QEMU latched
+ * them, and QEMU's departures (no CFI, compatibility format always
+ * passed through).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -163,6 +166,89 @@ START_TEST(destination_selects_the_apic)
 }
 END_TEST
 
+/*
+ * An I/OxAPIC pin in remappable format (5.1.5.1): the redirection entry
+ * from liommu_ioapic_rte_compose() names the IRTE, QEMU's I/OAPIC turns
+ * the pin into a remappable MSI (SHV = 0, handle from RTE bits 63:49 and
+ * 11) that goes through the same remapping.  The pin is raised with
+ * qtest's set_irq_in on q35's I/OAPIC (QOM path /machine/q35/ioapic).
+ */
+#define IOAPIC_BASE	0xfec00000u	/* IOREGSEL; IOWIN at +0x10 */
+#define IOAPIC_PIN	14
+
+static void ioapic_write_rte(struct ir_qemu *iq, unsigned int pin, uint64_t rte)
+{
+	char cmd[64];
+
+	snprintf(cmd, sizeof(cmd), "writel 0x%x 0x%x", IOAPIC_BASE, 0x10 + 2 * pin + 1);
+	ck_assert_int_eq(liommu_qemu_qtest(iq->q, cmd, NULL, 0), 0);
+	snprintf(cmd, sizeof(cmd), "writel 0x%x 0x%x", IOAPIC_BASE + 0x10,
+		 (unsigned int)(rte >> 32));
+	ck_assert_int_eq(liommu_qemu_qtest(iq->q, cmd, NULL, 0), 0);
+	snprintf(cmd, sizeof(cmd), "writel 0x%x 0x%x", IOAPIC_BASE, 0x10 + 2 * pin);
+	ck_assert_int_eq(liommu_qemu_qtest(iq->q, cmd, NULL, 0), 0);
+	snprintf(cmd, sizeof(cmd), "writel 0x%x 0x%x", IOAPIC_BASE + 0x10, (unsigned int)rte);
+	ck_assert_int_eq(liommu_qemu_qtest(iq->q, cmd, NULL, 0), 0);
+}
+
+/* Pulse the pin (edge) and return what QEMU printed meanwhile. */
+static void ioapic_pulse(struct ir_qemu *iq, unsigned int pin, struct ir_outcome *o)
+{
+	char cmd[96], *text;
+	size_t off;
+
+	ck_assert_int_eq(liommu_qemu_stderr(iq->q, 0, &text, &off), 0);
+	free(text);
+	snprintf(cmd, sizeof(cmd), "set_irq_in /machine/q35/ioapic unnamed-gpio-in %u 1", pin);
+	ck_assert_int_eq(liommu_qemu_qtest(iq->q, cmd, NULL, 0), 0);
+	snprintf(cmd, sizeof(cmd), "set_irq_in /machine/q35/ioapic unnamed-gpio-in %u 0", pin);
+	ck_assert_int_eq(liommu_qemu_qtest(iq->q, cmd, NULL, 0), 0);
+	ck_assert_int_eq(liommu_qemu_stderr(iq->q, off, &text, NULL), 0);
+	ir_qemu_parse(text, o);
+	free(iq->last);
+	iq->last = text;
+}
+
+START_TEST(ioapic_pin_remapped)
+{
+	struct liommu_irte_remap r = ir_entry(0xc3, 0);
+	struct liommu_ioapic_rte rte = { .vector = 0xc3 };
+	struct ir_outcome o;
+	struct ir_qemu iq;
+	uint64_t raw, irr[4];
+	uint16_t idx, unused;
+
+	ir_qemu_open(&iq, &(struct liommu_ir_config){ 0 });
+	ck_assert_int_eq(liommu_ir_alloc(iq.t, 1, &unused), 0);
+	ck_assert_int_eq(liommu_ir_alloc(iq.t, 1, &idx), 0);
+	ck_assert_int_eq(liommu_ir_set_remap(iq.t, idx, &r, 0), 0);
+	rte.handle = idx;
+	ck_assert_int_eq(liommu_ioapic_rte_compose(&rte, liommu_ir_entries(iq.t), &raw), 0);
+	ioapic_write_rte(&iq, IOAPIC_PIN, raw);
+	ioapic_pulse(&iq, IOAPIC_PIN, &o);
+	ck_assert_msg(ir_outcome_eq(&o, &(struct ir_outcome){ true, 0xc3, 0, false, 0,
+							       false, 0 }), "qemu: %s", iq.last);
+	/* QEMU saw the index from the RTE, not from anywhere else. */
+	{
+		char want[48];
+
+		snprintf(want, sizeof(want), "vtd_ir_remap index %u ", idx);
+		ck_assert_ptr_nonnull(strstr(iq.last, want));
+	}
+	ck_assert_int_eq(liommu_qemu_lapic_irr(iq.q, 0, irr), 0);
+	ck_assert(ir_irr_test(irr, 0xc3));
+	/* The same pin pointed at a not-present entry is dropped. */
+	rte.handle = unused;
+	ck_assert_int_eq(liommu_ioapic_rte_compose(&rte, liommu_ir_entries(iq.t), &raw), 0);
+	ioapic_write_rte(&iq, IOAPIC_PIN, raw);
+	ioapic_pulse(&iq, IOAPIC_PIN, &o);
+	ck_assert(!o.delivered);
+	ck_assert_uint_eq(o.reason, VTD_FR_IR_P);
+	no_fault_recorded(&iq);
+	ir_qemu_close(&iq);
+}
+END_TEST
+
 /* (c) QEMU 7.2 has no IEC: a change is seen before the invalidation. */
 START_TEST(change_without_invalidation)
 {
@@ -287,6 +373,7 @@ Suite *qemu_ir_suite(void)
 	tcase_add_loop_test(tc, scenario_on_qemu, 0,
 			    sizeof(qemu_rows) / sizeof(qemu_rows[0]));
 	tcase_add_test(tc, destination_selects_the_apic);
+	tcase_add_test(tc, ioapic_pin_remapped);
 	tcase_add_test(tc, change_without_invalidation);
 	tcase_add_test(tc, clear_without_invalidation);
 	tcase_add_test(tc, qemu_has_no_cfi);
