@@ -16,3 +16,10 @@ BENCH_BINS += bench/bench-dma
 noinst_PROGRAMS += bench/bench-dma
 bench_bench_dma_SOURCES = bench/bench-dma.c
 bench_bench_dma_LDADD = libiommu/libiommu.la
+
+# The software VT-d unit's translation: IOTLB hit against a plain hash
+# lookup, 4-level miss against a raw 4-load walk over the same tables.
+BENCH_BINS += bench/bench-translate
+noinst_PROGRAMS += bench/bench-translate
+bench_bench_translate_SOURCES = bench/bench-translate.c
+bench_bench_translate_LDADD = libiommu/libiommu.la

@@ -16,7 +16,8 @@
 
 START_TEST(qemu_vs_sim_random_scenarios)
 {
-	struct liommu_qemu_config qc = { .aw_bits = 48, .intremap = true };
+	/* A generous bound: make check runs on a loaded machine. */
+	struct liommu_qemu_config qc = { .aw_bits = 48, .intremap = true, .timeout_ms = 60000 };
 	struct liommu_qemu *q = NULL;
 	struct diff_side a, b;
 	int r;

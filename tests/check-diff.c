@@ -5,9 +5,10 @@
  * scenarios and must agree on every observable (tests/diff-scenario.h).
  *
  * Environment:
- *   LIOMMU_SEED    base seed (decimal or 0x hex); default: time and pid.
- *                  The seed is printed first so a failing run can be
- *                  repeated exactly.
+ *   LIOMMU_SEED    base seed (decimal or 0x hex), or "random" for one
+ *                  from the time and pid; default DEFAULT_SEED, so that
+ *                  `make check` is repeatable.  The seed is printed first
+ *                  so a failing run can be repeated exactly.
  *   LIOMMU_DIFF_N  scenarios against QEMU (default 200) and sim against
  *                  sim (default 100).
  * Scenario i uses the i-th number of the SplitMix64 stream started at the
@@ -30,6 +31,8 @@
 
 #include "diff-scenario.h"
 
+#define DEFAULT_SEED	0xbULL
+
 static uint64_t base_seed(void)
 {
 	static uint64_t seed;
@@ -38,10 +41,12 @@ static uint64_t base_seed(void)
 
 	if (have)
 		return seed;
-	if (s && *s)
+	if (s && !strcmp(s, "random"))
+		seed = (uint64_t)time(NULL) * 1000003ULL ^ (uint64_t)getpid();
+	else if (s && *s)
 		seed = strtoull(s, NULL, 0);
 	else
-		seed = (uint64_t)time(NULL) * 1000003ULL ^ (uint64_t)getpid();
+		seed = DEFAULT_SEED;
 	have = true;
 	fprintf(stderr, "check-diff: LIOMMU_SEED=0x%" PRIx64 "\n", seed);
 	return seed;

@@ -105,7 +105,14 @@ bool liommu__mcache_insert(struct mcache *c, uint64_t key, uint64_t v0, uint64_t
 	for (w = 0; w < MCACHE_WAYS && !pick; w++)
 		if (!atomic_load_explicit(&set[w].key, memory_order_relaxed))
 			pick = &set[w];
-	start = atomic_fetch_add_explicit(&c->victim, 1, memory_order_relaxed);
+	/* The victim is a hint: a plain load and store (two threads may pick
+	 * the same way, which is harmless) keep the miss path free of a
+	 * locked instruction on a line every filler shares. */
+	start = 0;
+	if (!pick) {
+		start = atomic_load_explicit(&c->victim, memory_order_relaxed);
+		atomic_store_explicit(&c->victim, start + 1, memory_order_relaxed);
+	}
 	for (w = 0; w < MCACHE_WAYS; w++) {
 		struct mslot *s = pick ? pick : &set[(start + w) % MCACHE_WAYS];
 		uint32_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);

@@ -280,7 +280,10 @@ struct model_tls_stats {
 	uint64_t serial;
 	struct mstats_blk *blk;
 };
-extern _Thread_local struct model_tls_stats liommu__model_tls[MODEL_TLS_STATS];
+/* initial-exec: the hit path reads it on every request, and the general
+ * dynamic model would call __tls_get_addr() in the shared library. */
+extern _Thread_local struct model_tls_stats liommu__model_tls[MODEL_TLS_STATS]
+	__attribute__((tls_model("initial-exec")));
 
 static inline struct mstats_blk *model_stats(struct liommu_model *m)
 {

@@ -13,7 +13,8 @@
 
 #include "model-internal.h"
 
-_Thread_local struct model_tls_stats liommu__model_tls[MODEL_TLS_STATS];
+_Thread_local struct model_tls_stats liommu__model_tls[MODEL_TLS_STATS]
+	__attribute__((tls_model("initial-exec")));
 static _Thread_local char model_thread_token;
 static _Atomic uint64_t model_serials = 1;
 
