@@ -23,3 +23,5 @@ BENCH_BINS += bench/bench-translate
 noinst_PROGRAMS += bench/bench-translate
 bench_bench_translate_SOURCES = bench/bench-translate.c
 bench_bench_translate_LDADD = libiommu/libiommu.la
+# static archive: the figure is the model's, not the PLT's and GOT's
+bench_bench_translate_LDFLAGS = $(AM_LDFLAGS) -static
