@@ -60,8 +60,8 @@ static bool slot_claim(struct mslot *s, uint32_t seq)
 						     memory_order_acquire,
 						     memory_order_relaxed))
 		return false;
-	/* Field stores must not become visible before the odd count. */
-	atomic_thread_fence(memory_order_release);
+	/* The field stores that follow are release stores (slot_set()), so
+	 * none becomes visible before the odd count. */
 	return true;
 }
 
@@ -82,11 +82,14 @@ static void slot_publish(struct mslot *s, uint32_t claimed)
 	atomic_store_explicit(&s->seq, claimed + 2, memory_order_release);
 }
 
+/* Release stores: a reader that sees a new field value (its loads are
+ * acquire) also sees the odd count stored before it, and retries.  This is
+ * the seqlock written without fences, which ThreadSanitizer understands. */
 static void slot_set(struct mslot *s, uint64_t key, uint64_t v0, uint64_t v1)
 {
-	atomic_store_explicit(&s->key, key, memory_order_relaxed);
-	atomic_store_explicit(&s->v0, v0, memory_order_relaxed);
-	atomic_store_explicit(&s->v1, v1, memory_order_relaxed);
+	atomic_store_explicit(&s->key, key, memory_order_release);
+	atomic_store_explicit(&s->v0, v0, memory_order_release);
+	atomic_store_explicit(&s->v1, v1, memory_order_release);
 }
 
 bool liommu__mcache_insert(struct mcache *c, uint64_t key, uint64_t v0, uint64_t v1,

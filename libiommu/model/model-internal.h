@@ -32,9 +32,13 @@
 
 /*
  * One cache slot.  @seq is even when the slot is stable and odd while a
- * writer owns it; readers load @seq (acquire), the fields (relaxed), an
- * acquire fence, and @seq again, and use the fields only when both loads
- * agree and are even.  A key of 0 means "empty": every cache builds keys
+ * writer owns it; readers load @seq (acquire), the fields (acquire, so the
+ * second load of @seq cannot move above them), and @seq again, and use
+ * the fields only when both loads agree and are even.  Writers store the
+ * fields with release after making @seq odd.  No fences: on x86 acquire
+ * loads and release stores are plain moves, and ThreadSanitizer models
+ * them (it does not model atomic_thread_fence()).
+ * A key of 0 means "empty": every cache builds keys
  * that are never 0.  All fields are atomics so a reader racing a writer
  * is not a data race (C11), only a retry.
  */
@@ -97,12 +101,11 @@ static inline bool mcache_lookup(const struct mcache *c, uint64_t key,
 
 			if (s1 & 1)
 				continue;	/* a writer owns it: retry */
-			k = atomic_load_explicit(&s->key, memory_order_relaxed);
+			k = atomic_load_explicit(&s->key, memory_order_acquire);
 			if (k != key)
 				break;		/* a torn mismatch is only a miss */
-			v0 = atomic_load_explicit(&s->v0, memory_order_relaxed);
-			v1 = atomic_load_explicit(&s->v1, memory_order_relaxed);
-			atomic_thread_fence(memory_order_acquire);
+			v0 = atomic_load_explicit(&s->v0, memory_order_acquire);
+			v1 = atomic_load_explicit(&s->v1, memory_order_acquire);
 			if (atomic_load_explicit(&s->seq, memory_order_relaxed) != s1)
 				continue;
 			out->v0 = v0;
@@ -334,9 +337,9 @@ static inline int model_read64(const struct liommu_model *m, uint64_t pa,
 		*v = __atomic_load_n(p, __ATOMIC_ACQUIRE);
 		return 0;
 	}
+	/* The ops' aligned 8-byte read is an acquire load (model.h). */
 	if (m->mops->read(m->mpriv, pa, v, 8))
 		return -EFAULT;
-	atomic_thread_fence(memory_order_acquire);
 	return 0;
 }
 
@@ -371,10 +374,12 @@ static inline bool model_fill_enter(struct liommu_model *m, uint64_t epoch)
 	atomic_fetch_sub_explicit(&m->inflight[epoch & 1], 1, memory_order_release);
 	return false;
 }
+/* After the fill's inserts: a seq_cst read-modify-write of the epoch is
+ * the full barrier that keeps the inserts before the epoch check (a
+ * fence would do, but ThreadSanitizer does not model fences). */
 static inline bool model_fill_still_valid(struct liommu_model *m, uint64_t epoch)
 {
-	atomic_thread_fence(memory_order_seq_cst);
-	return atomic_load_explicit(&m->epoch, memory_order_seq_cst) == epoch;
+	return atomic_fetch_add_explicit(&m->epoch, 0, memory_order_seq_cst) == epoch;
 }
 static inline void model_fill_leave(struct liommu_model *m, uint64_t epoch)
 {

@@ -363,6 +363,6 @@ int liommu__model_write32(const struct liommu_model *m, uint64_t pa, uint32_t v)
 		__atomic_store_n(p, v, __ATOMIC_RELEASE);
 		return 0;
 	}
-	atomic_thread_fence(memory_order_release);
+	/* The ops' aligned 4-byte write is a release store (model.h). */
 	return m->mops->write(m->mpriv, pa, &v, 4) ? -EFAULT : 0;
 }

@@ -89,8 +89,9 @@ struct liommu_model;
  * @read:  copy [@pa, @pa + @len) into @buf.  Return 0, or -EFAULT when
  *         any byte of the range lies outside memory (then nothing is
  *         copied).  An 8-byte read at an 8-byte aligned address must be
- *         single-copy atomic (e.g. __atomic_load_n) because the driver
- *         edits tables while devices translate.
+ *         a single-copy-atomic acquire load (__atomic_load_n(p,
+ *         __ATOMIC_ACQUIRE)) because the driver edits tables while
+ *         devices translate.
  * @write: copy @buf to [@pa, @pa + @len); 0 or -EFAULT as @read.  A 4-byte
  *         aligned 4-byte write (a wait descriptor's status) must be a
  *         single-copy-atomic release store.
