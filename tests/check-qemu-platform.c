@@ -73,6 +73,11 @@ static void setup_qmp(void)
 	q = start((struct liommu_qemu_config){ .qmp = true });
 }
 
+static void setup_three_edus(void)
+{
+	q = start((struct liommu_qemu_config){ .edu_count = 3 });
+}
+
 static void teardown(void)
 {
 	liommu_qemu_stop(q);
@@ -242,6 +247,11 @@ START_TEST(start_rejects_bad_configuration)
 	ck_assert_int_eq(liommu_qemu_start(&(struct liommu_qemu_config){
 				.qemu_path = "no-such-qemu-binary-in-path" }, &n),
 			 -ENOENT);
+	ck_assert_int_eq(liommu_qemu_start(&(struct liommu_qemu_config){
+				.edu_count = LIOMMU_QEMU_MAX_EDU + 1 }, &n),
+			 -EINVAL);
+	ck_assert_int_eq(liommu_qemu_start(&(struct liommu_qemu_config){ .edu_count = ~0u }, &n),
+			 -EINVAL);
 	ck_assert_ptr_null(n);
 	liommu_qemu_stop(NULL);
 }
@@ -411,6 +421,15 @@ START_TEST(edu_is_found_and_programmed)
 	ck_assert_uint_eq(liommu_qemu_pci_read32(q, devfn, 0x04) & 0x6, 0x6);
 	/* An empty slot reads all ones. */
 	ck_assert_uint_eq(liommu_qemu_pci_read32(q, 2 << 3, 0x00), 0xffffffffu);
+	/* One edu by default; the indexed variants know no other. */
+	ck_assert_uint_eq(liommu_qemu_edu_count(q), 1);
+	ck_assert_int_eq(liommu_qemu_edu_sid_n(q, 0), sid);
+	ck_assert_int_eq(liommu_qemu_edu_sid_n(q, 1), -EINVAL);
+	ck_assert_int_eq(liommu_qemu_edu_sid_n(NULL, 0), -EINVAL);
+	ck_assert_int_eq(liommu_qemu_edu_dma_n(q, 1, LIOMMU_EDU_TO_RAM, 0x200000, 0, 1, NULL),
+			 -EINVAL);
+	ck_assert_int_eq(liommu_qemu_edu_msi_setup_n(q, 1, 0xfee00000, 0x30, false), -EINVAL);
+	ck_assert_int_eq(liommu_qemu_edu_raise_irq_n(q, 1), -EINVAL);
 }
 END_TEST
 
@@ -742,6 +761,89 @@ START_TEST(edu_dma_reports_fault_and_leaves_it_pending)
 	ck_assert_int_eq(liommu_qemu_edu_dma(q, LIOMMU_EDU_TO_RAM, out, 0, 64, &res), 0);
 	ck_assert(!res.faulted);
 	ck_assert_mem_eq(pa_ptr(out, 64), zero, 64);
+}
+END_TEST
+
+/*
+ * cfg.edu_count = 3: three edus in slots 1..3, each with its own BAR,
+ * bus mastering and 4 KiB buffer.  Each copies its own pattern between
+ * physical addresses untranslated; then, with translation on and an
+ * empty root table, each one's DMA faults with its own source-id.
+ */
+START_TEST(several_edus_have_distinct_sids_and_each_moves_bytes)
+{
+	struct liommu_platform *p = liommu_qemu_platform(q);
+	const struct liommu_platform_ops *ops = liommu_platform_get_ops(p);
+	struct liommu_qemu_dma_result res;
+	uint64_t cap = rd64(VTD_CAP_REG), root_pa;
+	unsigned int i, j, n = liommu_qemu_edu_count(q);
+	int sid[3];
+	uint32_t bar[3];
+	void *root;
+
+	ck_assert_uint_eq(n, 3);
+	for (i = 0; i < n; i++) {
+		unsigned int devfn;
+
+		sid[i] = liommu_qemu_edu_sid_n(q, i);
+		ck_assert_int_eq(sid[i], vtd_sid(0, 1 + i, 0));
+		devfn = vtd_sid_devfn((uint16_t)sid[i]);
+		ck_assert_uint_eq(liommu_qemu_pci_read32(q, devfn, 0x00), 0x11e81234u);
+		ck_assert_uint_eq(liommu_qemu_pci_read32(q, devfn, 0x04) & 0x6, 0x6);
+		bar[i] = liommu_qemu_pci_read32(q, devfn, 0x10) & ~0xfu;
+		for (j = 0; j < i; j++) {
+			ck_assert_int_ne(sid[i], sid[j]);
+			ck_assert_uint_ne(bar[i], bar[j]);
+		}
+	}
+	ck_assert_int_eq(liommu_qemu_edu_sid_n(q, 3), -EINVAL);
+	ck_assert_uint_eq(liommu_qemu_edu_sid(q), (uint16_t)sid[0]);
+	ck_assert_int_eq(liommu_qemu_edu_dma_n(q, 3, LIOMMU_EDU_TO_RAM, 0x200000, 0, 1, NULL),
+			 -EINVAL);
+
+	/* Load every buffer first, then read them all back: a buffer
+	 * shared between edus would hold the last pattern only. */
+	for (i = 0; i < n; i++) {
+		memset(pa_ptr(0x200000 + i * 0x1000, 512), 0xa0 + i, 512);
+		ck_assert_int_eq(liommu_qemu_edu_dma_n(q, i, LIOMMU_EDU_FROM_RAM,
+						       0x200000 + i * 0x1000, 0, 512, &res), 0);
+		ck_assert(!res.faulted && !res.overflow);
+	}
+	for (i = 0; i < n; i++) {
+		uint8_t *out = pa_ptr(0x300000 + i * 0x1000, 514);
+		uint8_t want[512];
+
+		memset(out, 0x11, 514);
+		ck_assert_int_eq(liommu_qemu_edu_dma_n(q, i, LIOMMU_EDU_TO_RAM,
+						       0x300000 + i * 0x1000 + 1, 0, 512, &res), 0);
+		ck_assert(!res.faulted && !res.overflow);
+		memset(want, 0xa0 + i, sizeof(want));
+		ck_assert_mem_eq(out + 1, want, sizeof(want));
+		ck_assert_uint_eq(out[0], 0x11);
+		ck_assert_uint_eq(out[513], 0x11);
+	}
+
+	/* Translation on, empty root table: each edu's request faults with
+	 * reason 0x1 and the requester's own source-id (spec 7.1.3). */
+	ck_assert_int_eq(ops->page_alloc(liommu_platform_get_priv(p), -1, &root, &root_pa), 0);
+	wr64(VTD_RTADDR_REG, root_pa);
+	gcmd(VTD_GCMD_SRTP, true);
+	gcmd(VTD_GCMD_TE, true);
+	for (i = 0; i < n; i++) {
+		uint64_t iova = 0x400000 + i * 0x1000;
+
+		ck_assert_int_eq(liommu_qemu_edu_dma_n(q, i, LIOMMU_EDU_TO_RAM, iova, 0, 64,
+						       &res), 0);
+		ck_assert(res.faulted);
+		ck_assert_uint_eq(res.fault.reason, VTD_FR_ROOT_P);
+		ck_assert_uint_eq(res.fault.sid, (uint16_t)sid[i]);
+		ck_assert_uint_eq(res.fault.addr, iova);
+		ck_assert(res.fault.is_write);
+		/* Cleared (RW1C) so that no record is left pending. */
+		wr64(vtd_frcd_reg(cap, res.index) + 8, VTD_FRCD_HI_F);
+	}
+	ck_assert(!(rd32(VTD_FSTS_REG) & VTD_FSTS_PPF));
+	gcmd(VTD_GCMD_TE, false);
 }
 END_TEST
 
@@ -1125,6 +1227,11 @@ Suite *qemu_platform_suite(void)
 	tcase_add_test(tc, edu_copies_between_physical_addresses_untranslated);
 	tcase_add_test(tc, edu_dma_rejects_bad_arguments);
 	tcase_add_test(tc, edu_dma_reports_fault_and_leaves_it_pending);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("several_edus");
+	tcase_add_checked_fixture(tc, setup_three_edus, teardown);
+	tcase_add_test(tc, several_edus_have_distinct_sids_and_each_moves_bytes);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("qtest");

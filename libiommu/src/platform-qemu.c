@@ -9,7 +9,8 @@
  *     -object memory-backend-file,id=ram,size=RAM,mem-path=DIR/ram,share=on
  *     -machine memory-backend=ram
  *     -device intel-iommu,intremap=on|off,aw-bits=39|48[,caching-mode=on]
- *     -device edu -qtest unix:DIR/qtest.sock -qtest-log none
+ *     -device edu,addr=0x1 [-device edu,addr=0x2 ...]
+ *     -qtest unix:DIR/qtest.sock -qtest-log none
  *     [-qmp unix:DIR/qmp.sock,server=on,wait=off]
  *
  * with DIR a private mkdtemp() directory (in /dev/shm when possible, so
@@ -582,6 +583,10 @@ static int check_config(const struct liommu_qemu_config *in,
 		cfg->cpus = 1;
 	if (cfg->cpus > QEMU_MAX_CPUS)
 		return -EINVAL;
+	if (!cfg->edu_count)
+		cfg->edu_count = 1;
+	if (cfg->edu_count > LIOMMU_QEMU_MAX_EDU)
+		return -EINVAL;
 	return 0;
 }
 
@@ -699,10 +704,10 @@ int liommu_qemu_start(const struct liommu_qemu_config *cfg, struct liommu_qemu *
 	char bin[PATH_MAX], dir[QEMU_DIR_MAX], fw[QEMU_PATH_MAX], ram[QEMU_PATH_MAX];
 	char qt_sock[QEMU_PATH_MAX], qmp_sock[QEMU_PATH_MAX];
 	char mem[QEMU_PATH_MAX + 96], iommu[128], mopt[32], qtarg[QEMU_PATH_MAX + 8];
-	char smp[16];
+	char smp[16], edu[LIOMMU_QEMU_MAX_EDU][24];
 	char qmparg[QEMU_PATH_MAX + 32];
 	char trace[QEMU_MAX_TRACE][QEMU_TRACE_LEN];
-	const char *argv[40 + 2 * QEMU_MAX_TRACE];
+	const char *argv[40 + 2 * QEMU_MAX_TRACE + 2 * LIOMMU_QEMU_MAX_EDU];
 	struct liommu_qemu *q;
 	uint64_t deadline;
 	int lfd = -1, r;
@@ -789,8 +794,12 @@ int liommu_qemu_start(const struct liommu_qemu_config *cfg, struct liommu_qemu *
 	argv[n++] = "memory-backend=ram";
 	argv[n++] = "-device";
 	argv[n++] = iommu;
-	argv[n++] = "-device";
-	argv[n++] = "edu";
+	/* Fixed slots, so that source-ids do not depend on QEMU's choice. */
+	for (unsigned int i = 0; i < q->cfg.edu_count; i++) {
+		snprintf(edu[i], sizeof(edu[i]), "edu,addr=0x%x", LIOMMU_QEMU_EDU_SLOT0 + i);
+		argv[n++] = "-device";
+		argv[n++] = edu[i];
+	}
 	argv[n++] = "-qtest";
 	argv[n++] = qtarg;
 	argv[n++] = "-qtest-log";
@@ -812,9 +821,9 @@ int liommu_qemu_start(const struct liommu_qemu_config *cfg, struct liommu_qemu *
 	if (r)
 		goto err_kill;
 	close(lfd);
-	qlog(q, LOG_DEBUG, "qemu pid %d up: cap 0x%016llx, edu at 00:%02x.%x",
-	     (int)q->pid, (unsigned long long)q->cap, q->edu_devfn >> 3,
-	     q->edu_devfn & 7);
+	qlog(q, LOG_DEBUG, "qemu pid %d up: cap 0x%016llx, %u edu, first at 00:%02x.%x",
+	     (int)q->pid, (unsigned long long)q->cap, q->cfg.edu_count,
+	     q->edu[0].devfn >> 3, q->edu[0].devfn & 7);
 	*out = q;
 	return 0;
 

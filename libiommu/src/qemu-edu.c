@@ -128,51 +128,81 @@ static int mmio_write(struct liommu_qemu *q, char width, uint64_t addr, uint64_t
 	return r;
 }
 
-int liommu__qemu_edu_setup(struct liommu_qemu *q)
+/* BAR0 first, then decode and bus mastering (PCI 3.0, 6.2.2); then
+ * edu's identification register through the new BAR proves it decodes. */
+static int edu_setup_one(struct liommu_qemu *q, unsigned int idx)
 {
-	uint32_t id, bar, cmd;
+	unsigned int devfn = q->edu[idx].devfn;
+	uint32_t bar, cmd;
 	uint64_t ident;
-	unsigned int dev;
 	int r;
 
-	/* Function 0 of each device on bus 0; edu is single-function. */
 	pthread_mutex_lock(&q->io_lock);
-	for (dev = 0; dev < 32; dev++) {
-		r = liommu__qemu_pci_read_locked(q, dev << 3, PCI_VENDOR_DEVICE, &id);
-		if (r || id == EDU_VENDOR_DEVICE)
-			break;
-	}
-	if (!r && dev == 32)
-		r = -ENODEV;
-	if (r)
-		goto out;
-	q->edu_devfn = dev << 3;
-	q->edu_bar = LIOMMU_QEMU_EDU_BAR0;
-	/* BAR0 first, then decode and bus mastering (PCI 3.0, 6.2.2). */
-	r = liommu__qemu_pci_write_locked(q, q->edu_devfn, PCI_BAR0, (uint32_t)q->edu_bar);
+	r = liommu__qemu_pci_write_locked(q, devfn, PCI_BAR0, (uint32_t)q->edu[idx].bar);
 	if (!r)
-		r = liommu__qemu_pci_read_locked(q, q->edu_devfn, PCI_BAR0, &bar);
-	if (!r && (bar & ~0xfu) != q->edu_bar)
+		r = liommu__qemu_pci_read_locked(q, devfn, PCI_BAR0, &bar);
+	if (!r && (bar & ~0xfu) != q->edu[idx].bar)
 		r = -EIO;
 	if (!r)
-		r = liommu__qemu_pci_read_locked(q, q->edu_devfn, PCI_COMMAND, &cmd);
+		r = liommu__qemu_pci_read_locked(q, devfn, PCI_COMMAND, &cmd);
 	if (!r)
-		r = liommu__qemu_pci_write_locked(q, q->edu_devfn, PCI_COMMAND,
+		r = liommu__qemu_pci_write_locked(q, devfn, PCI_COMMAND,
 						  (cmd & 0xffff) | PCI_COMMAND_MEMORY |
 						  PCI_COMMAND_MASTER);
-out:
 	pthread_mutex_unlock(&q->io_lock);
 	if (r)
 		return r;
-	r = mmio_read(q, 'l', q->edu_bar + EDU_ID, &ident);
+	r = mmio_read(q, 'l', q->edu[idx].bar + EDU_ID, &ident);
 	if (r)
 		return r;
 	return (ident & 0xffff) == 0x00ed ? 0 : -EIO;
 }
 
+int liommu__qemu_edu_setup(struct liommu_qemu *q)
+{
+	unsigned int dev, found = 0;
+	uint32_t id;
+	int r = 0;
+
+	/* Function 0 of each device on bus 0, in slot order; edu is
+	 * single-function. */
+	pthread_mutex_lock(&q->io_lock);
+	for (dev = 0; dev < 32 && found < q->cfg.edu_count; dev++) {
+		r = liommu__qemu_pci_read_locked(q, dev << 3, PCI_VENDOR_DEVICE, &id);
+		if (r)
+			break;
+		if (id != EDU_VENDOR_DEVICE)
+			continue;
+		q->edu[found].devfn = dev << 3;
+		q->edu[found].bar = LIOMMU_QEMU_EDU_BAR0 -
+				    (uint64_t)found * LIOMMU_QEMU_EDU_BAR_SIZE;
+		found++;
+	}
+	pthread_mutex_unlock(&q->io_lock);
+	if (r)
+		return r;
+	if (found < q->cfg.edu_count)
+		return -ENODEV;
+	for (dev = 0; dev < found && !r; dev++)
+		r = edu_setup_one(q, dev);
+	return r;
+}
+
+unsigned int liommu_qemu_edu_count(const struct liommu_qemu *q)
+{
+	return q->cfg.edu_count;
+}
+
+int liommu_qemu_edu_sid_n(const struct liommu_qemu *q, unsigned int idx)
+{
+	if (!q || idx >= q->cfg.edu_count)
+		return -EINVAL;
+	return vtd_sid(0, q->edu[idx].devfn >> 3, q->edu[idx].devfn & 7);
+}
+
 uint16_t liommu_qemu_edu_sid(const struct liommu_qemu *q)
 {
-	return vtd_sid(0, q->edu_devfn >> 3, q->edu_devfn & 7);
+	return (uint16_t)liommu_qemu_edu_sid_n(q, 0);
 }
 
 /* F bits of every fault-recording register, one bit per record. */
@@ -238,14 +268,14 @@ static void sleep_us(unsigned int us)
 	nanosleep(&ts, NULL);
 }
 
-static int edu_dma_locked(struct liommu_qemu *q, enum liommu_edu_dir dir,
+static int edu_dma_locked(struct liommu_qemu *q, unsigned int idx, enum liommu_edu_dir dir,
 			  uint64_t iova, uint32_t buf_off, uint32_t len,
 			  struct liommu_qemu_dma_result *res)
 {
 	unsigned long before[256 / (8 * sizeof(long))] = { 0 };
 	unsigned int nfr = vtd_cap_nfr(q->cap), wait_us = 20;
 	uint64_t fsts0, fsts1, cmd, deadline, buf = LIOMMU_EDU_BUF_ADDR + buf_off;
-	uint64_t bar = q->edu_bar;
+	uint64_t bar = q->edu[idx].bar;
 	int r;
 
 	r = mmio_read(q, 'q', bar + EDU_DMA_CMD, &cmd);
@@ -289,14 +319,14 @@ static int edu_dma_locked(struct liommu_qemu *q, enum liommu_edu_dir dir,
 	return collect_fault(q, before, nfr, (uint32_t)fsts1, res);
 }
 
-int liommu_qemu_edu_dma(struct liommu_qemu *q, enum liommu_edu_dir dir,
-			uint64_t iova, uint32_t buf_off, uint32_t len,
-			struct liommu_qemu_dma_result *res)
+int liommu_qemu_edu_dma_n(struct liommu_qemu *q, unsigned int idx,
+			  enum liommu_edu_dir dir, uint64_t iova, uint32_t buf_off,
+			  uint32_t len, struct liommu_qemu_dma_result *res)
 {
 	struct liommu_qemu_dma_result local;
 	int r;
 
-	if (!q || (dir != LIOMMU_EDU_FROM_RAM && dir != LIOMMU_EDU_TO_RAM))
+	if (!q || idx >= q->cfg.edu_count || (dir != LIOMMU_EDU_FROM_RAM && dir != LIOMMU_EDU_TO_RAM))
 		return -EINVAL;
 	if (!len || buf_off >= LIOMMU_EDU_BUF_USABLE || len > LIOMMU_EDU_BUF_USABLE - buf_off)
 		return -EINVAL;
@@ -306,9 +336,16 @@ int liommu_qemu_edu_dma(struct liommu_qemu *q, enum liommu_edu_dir dir,
 		res = &local;
 	memset(res, 0, sizeof(*res));
 	pthread_mutex_lock(&q->edu_lock);
-	r = edu_dma_locked(q, dir, iova, buf_off, len, res);
+	r = edu_dma_locked(q, idx, dir, iova, buf_off, len, res);
 	pthread_mutex_unlock(&q->edu_lock);
 	return r;
+}
+
+int liommu_qemu_edu_dma(struct liommu_qemu *q, enum liommu_edu_dir dir,
+			uint64_t iova, uint32_t buf_off, uint32_t len,
+			struct liommu_qemu_dma_result *res)
+{
+	return liommu_qemu_edu_dma_n(q, 0, dir, iova, buf_off, len, res);
 }
 
 /* ------------------------------------------------------------------ */
@@ -329,23 +366,23 @@ int liommu_qemu_edu_dma(struct liommu_qemu *q, enum liommu_edu_dir dir,
 
 /* Walk the capability list (at most 48 entries, as Linux's
  * pci_find_capability() bounds it) for the MSI capability. */
-static int edu_msi_cap_locked(struct liommu_qemu *q, unsigned int *at)
+static int edu_msi_cap_locked(struct liommu_qemu *q, unsigned int devfn, unsigned int *at)
 {
 	uint32_t v;
 	unsigned int ptr, n;
 	int r;
 
-	r = liommu__qemu_pci_read_locked(q, q->edu_devfn, PCI_COMMAND, &v);
+	r = liommu__qemu_pci_read_locked(q, devfn, PCI_COMMAND, &v);
 	if (r)
 		return r;
 	if (!((v >> 16) & PCI_STATUS_CAP_LIST))
 		return -ENODEV;
-	r = liommu__qemu_pci_read_locked(q, q->edu_devfn, PCI_CAP_PTR, &v);
+	r = liommu__qemu_pci_read_locked(q, devfn, PCI_CAP_PTR, &v);
 	if (r)
 		return r;
 	ptr = v & 0xfc;
 	for (n = 0; ptr >= 0x40 && n < 48; n++) {
-		r = liommu__qemu_pci_read_locked(q, q->edu_devfn, ptr, &v);
+		r = liommu__qemu_pci_read_locked(q, devfn, ptr, &v);
 		if (r)
 			return r;
 		if ((v & 0xff) == PCI_CAP_ID_MSI) {
@@ -359,51 +396,63 @@ static int edu_msi_cap_locked(struct liommu_qemu *q, unsigned int *at)
 	return -ENODEV;
 }
 
-int liommu_qemu_edu_msi_setup(struct liommu_qemu *q, uint64_t addr, uint32_t data,
-			      bool enable)
+int liommu_qemu_edu_msi_setup_n(struct liommu_qemu *q, unsigned int idx, uint64_t addr,
+				uint32_t data, bool enable)
 {
-	unsigned int cap = 0;
+	unsigned int cap = 0, devfn;
 	uint32_t ctrl;
 	int r;
 
-	if (!q)
+	if (!q || idx >= q->cfg.edu_count)
 		return -EINVAL;
+	devfn = q->edu[idx].devfn;
 	pthread_mutex_lock(&q->io_lock);
-	r = edu_msi_cap_locked(q, &cap);
+	r = edu_msi_cap_locked(q, devfn, &cap);
 	if (!r)
-		r = liommu__qemu_pci_read_locked(q, q->edu_devfn, cap, &ctrl);
+		r = liommu__qemu_pci_read_locked(q, devfn, cap, &ctrl);
 	/* Disable while the message changes, then write address and data,
 	 * then enable with one vector (MME = 0), as a driver does. */
 	if (!r)
-		r = liommu__qemu_pci_write_locked(q, q->edu_devfn, cap,
+		r = liommu__qemu_pci_write_locked(q, devfn, cap,
 						  ctrl & ~(MSI_CTRL_ENABLE | MSI_CTRL_MME));
 	if (!r)
-		r = liommu__qemu_pci_write_locked(q, q->edu_devfn, cap + 4, (uint32_t)addr);
+		r = liommu__qemu_pci_write_locked(q, devfn, cap + 4, (uint32_t)addr);
 	if (!r)
-		r = liommu__qemu_pci_write_locked(q, q->edu_devfn, cap + 8,
+		r = liommu__qemu_pci_write_locked(q, devfn, cap + 8,
 						  (uint32_t)(addr >> 32));
 	if (!r)
-		r = liommu__qemu_pci_write_locked(q, q->edu_devfn, cap + 12, data);
+		r = liommu__qemu_pci_write_locked(q, devfn, cap + 12, data);
 	if (!r && enable)
-		r = liommu__qemu_pci_write_locked(q, q->edu_devfn, cap,
+		r = liommu__qemu_pci_write_locked(q, devfn, cap,
 						  (ctrl & ~MSI_CTRL_MME) | MSI_CTRL_ENABLE);
 	pthread_mutex_unlock(&q->io_lock);
 	return r;
 }
 
-int liommu_qemu_edu_raise_irq(struct liommu_qemu *q)
+int liommu_qemu_edu_msi_setup(struct liommu_qemu *q, uint64_t addr, uint32_t data,
+			      bool enable)
+{
+	return liommu_qemu_edu_msi_setup_n(q, 0, addr, data, enable);
+}
+
+int liommu_qemu_edu_raise_irq_n(struct liommu_qemu *q, unsigned int idx)
 {
 	int r;
 
-	if (!q)
+	if (!q || idx >= q->cfg.edu_count)
 		return -EINVAL;
 	/* edu_raise_irq() ORs the value into its status and, with MSI on,
 	 * sends the message synchronously (msi_notify() through edu's bus
 	 * master address space, hence through the IOMMU's interrupt
 	 * window): the interrupt has been remapped or dropped when the
 	 * qtest write returns.  The acknowledge clears the status again. */
-	r = mmio_write(q, 'l', q->edu_bar + EDU_IRQ_RAISE, 1);
+	r = mmio_write(q, 'l', q->edu[idx].bar + EDU_IRQ_RAISE, 1);
 	if (!r)
-		r = mmio_write(q, 'l', q->edu_bar + EDU_IRQ_ACK, 1);
+		r = mmio_write(q, 'l', q->edu[idx].bar + EDU_IRQ_ACK, 1);
 	return r;
+}
+
+int liommu_qemu_edu_raise_irq(struct liommu_qemu *q)
+{
+	return liommu_qemu_edu_raise_irq_n(q, 0);
 }

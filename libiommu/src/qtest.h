@@ -105,7 +105,13 @@ const char *liommu__json_member(const char *obj, const char *key);
 /* ------------------------------------------------------------------ */
 
 #define LIOMMU_QEMU_DMAR_BASE	0xfed90000ULL	/* q35's DMAR unit */
-#define LIOMMU_QEMU_EDU_BAR0	0xfea00000ULL	/* free MMIO below the IOAPIC */
+/* edu number i gets BAR0 (1 MiB) at LIOMMU_QEMU_EDU_BAR0 - i MiB: free
+ * MMIO below the IOAPIC (0xfec00000), above q35's MMCONFIG window. */
+#define LIOMMU_QEMU_EDU_BAR0	0xfea00000ULL
+#define LIOMMU_QEMU_EDU_BAR_SIZE	0x100000ULL
+/* LIOMMU_QEMU_MAX_EDU (liommu/qemu.h) edus at most. */
+/* edu number i sits in slot LIOMMU_QEMU_EDU_SLOT0 + i of bus 0. */
+#define LIOMMU_QEMU_EDU_SLOT0	1
 #define LIOMMU_QEMU_PCI_ADDR	0xcf8
 #define LIOMMU_QEMU_PCI_DATA	0xcfc
 
@@ -137,15 +143,20 @@ struct liommu_qemu {
 	size_t pool_pages;
 	unsigned long *pool_map;	/* 1 = allocated */
 
-	/* edu: found at start; edu_lock serialises DMA commands. */
+	/* edus (cfg.edu_count of them, in slot order): found at start;
+	 * edu_lock serialises DMA commands of all of them, so that a new
+	 * fault record is that of the one DMA in flight. */
 	pthread_mutex_t edu_lock;
-	unsigned int edu_devfn;
-	uint64_t edu_bar;
+	struct {
+		unsigned int devfn;
+		uint64_t bar;
+	} edu[LIOMMU_QEMU_MAX_EDU];
 	uint64_t cap;			/* DMAR CAP read at start */
 };
 
-/* qemu-edu.c: find edu on bus 0, program BAR0 and the command register.
- * Return 0, -ENODEV (no edu), -EIO, -ETIMEDOUT. */
+/* qemu-edu.c: find cfg.edu_count edus on bus 0, program each one's BAR0
+ * and command register.
+ * Return 0, -ENODEV (fewer edus than configured), -EIO, -ETIMEDOUT. */
 int liommu__qemu_edu_setup(struct liommu_qemu *q);
 /* PCI configuration read/write with io_lock held. */
 int liommu__qemu_pci_read_locked(struct liommu_qemu *q, unsigned int devfn,

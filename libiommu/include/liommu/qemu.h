@@ -11,9 +11,12 @@
  * other people: it is the project's hardware oracle.  docs/qemu-oracle.md
  * has the command line and the QEMU 7.2 facts it relies on.
  *
- * edu (PCI 1234:11e8, 00:01.0) is the DMA engine: liommu_qemu_edu_dma()
- * copies between its 4 KiB internal buffer and an IOVA, through the IOMMU.
- * edu's DMA mask is 28 bits: IOVAs must stay below 256 MiB.
+ * edu (PCI 1234:11e8) is the DMA engine: liommu_qemu_edu_dma() copies
+ * between its 4 KiB internal buffer and an IOVA, through the IOMMU.
+ * cfg.edu_count edus sit at 00:01.0, 00:02.0, ... (edu number i in slot
+ * i + 1, so source-id (i + 1) << 3); the functions without an index
+ * address edu 0, the _n variants any of them.  edu's DMA mask is 28
+ * bits: IOVAs must stay below 256 MiB.
  *
  * Guest physical memory (guest RAM is at physical 0, and the pointer from
  * liommu_qemu_ram() plus a physical address is its CPU view):
@@ -56,6 +59,9 @@ extern "C" {
 
 struct liommu_qemu;
 
+/* Most edu devices one QEMU instance can have (cfg.edu_count). */
+#define LIOMMU_QEMU_MAX_EDU	4
+
 /**
  * struct liommu_qemu_config - how to start QEMU.  Zero is a default.
  * @qemu_path:    binary; NULL = $LIOMMU_QEMU, else the path found at
@@ -79,6 +85,8 @@ struct liommu_qemu;
  *                "-trace PATTERN"; their output lands on QEMU's stderr,
  *                see liommu_qemu_stderr().  NULL = none.  Only read by
  *                liommu_qemu_start().
+ * @edu_count:   edu devices, 1..LIOMMU_QEMU_MAX_EDU; 0 = 1.  Each has
+ *                its own BAR, bus mastering, MSI and requester ID.
  * @log, @log_priv: diagnostics (why QEMU refused to start: its stderr);
  *                NULL = silent.
  */
@@ -92,6 +100,7 @@ struct liommu_qemu_config {
 	unsigned int cpus;
 	unsigned int timeout_ms;
 	const char *trace;
+	unsigned int edu_count;
 	liommu_log_fn log;
 	void *log_priv;
 };
@@ -166,10 +175,25 @@ LIOMMU_EXPORT int liommu_qemu_free_pages(struct liommu_qemu *q, uint64_t pa,
 LIOMMU_EXPORT pid_t liommu_qemu_pid(const struct liommu_qemu *q);
 
 /**
- * liommu_qemu_edu_sid() - edu's source-id (bus 0, found at start-up).
+ * liommu_qemu_edu_sid() - edu 0's source-id (bus 0, found at start-up).
  * Return: bus << 8 | devfn.  Context: any.
  */
 LIOMMU_EXPORT uint16_t liommu_qemu_edu_sid(const struct liommu_qemu *q);
+
+/**
+ * liommu_qemu_edu_count() - how many edus the instance has (cfg.edu_count
+ * with its default filled in).
+ * Return: 1..LIOMMU_QEMU_MAX_EDU.  Context: any.
+ */
+LIOMMU_EXPORT unsigned int liommu_qemu_edu_count(const struct liommu_qemu *q);
+
+/**
+ * liommu_qemu_edu_sid_n() - source-id of edu number @idx.
+ * @idx: 0 .. liommu_qemu_edu_count() - 1; edus are numbered in slot order.
+ * Return: bus << 8 | devfn (0..0xffff), or -EINVAL for a NULL @q or an
+ * @idx out of range.  Context: any.
+ */
+LIOMMU_EXPORT int liommu_qemu_edu_sid_n(const struct liommu_qemu *q, unsigned int idx);
 
 enum liommu_edu_dir {
 	LIOMMU_EDU_FROM_RAM = 0,	/* device reads memory: RAM -> edu */
@@ -226,6 +250,21 @@ struct liommu_qemu_dma_result {
 LIOMMU_EXPORT int liommu_qemu_edu_dma(struct liommu_qemu *q, enum liommu_edu_dir dir,
 				      uint64_t iova, uint32_t buf_off, uint32_t len,
 				      struct liommu_qemu_dma_result *res);
+
+/**
+ * liommu_qemu_edu_dma_n() - liommu_qemu_edu_dma() on edu number @idx.
+ * @idx: 0 .. liommu_qemu_edu_count() - 1.
+ *
+ * The request carries that edu's source-id; its buffer is its own.  DMAs
+ * of all edus are serialised, so a new fault record found afterwards is
+ * this DMA's.
+ * Return: as liommu_qemu_edu_dma(); -EINVAL also for @idx out of range.
+ * Context: blocks (about 1 ms); serialised with other DMAs of @q.
+ */
+LIOMMU_EXPORT int liommu_qemu_edu_dma_n(struct liommu_qemu *q, unsigned int idx,
+					enum liommu_edu_dir dir, uint64_t iova,
+					uint32_t buf_off, uint32_t len,
+					struct liommu_qemu_dma_result *res);
 
 /**
  * liommu_qemu_qtest() - send one raw qtest command line and return the
@@ -309,6 +348,15 @@ LIOMMU_EXPORT int liommu_qemu_edu_msi_setup(struct liommu_qemu *q, uint64_t addr
 					    uint32_t data, bool enable);
 
 /**
+ * liommu_qemu_edu_msi_setup_n() - liommu_qemu_edu_msi_setup() on edu
+ * number @idx (0 .. liommu_qemu_edu_count() - 1).
+ * Return: as liommu_qemu_edu_msi_setup(); -EINVAL also for @idx out of
+ * range.  Context: blocks; thread-safe.
+ */
+LIOMMU_EXPORT int liommu_qemu_edu_msi_setup_n(struct liommu_qemu *q, unsigned int idx,
+					      uint64_t addr, uint32_t data, bool enable);
+
+/**
  * liommu_qemu_edu_raise_irq() - make edu raise its interrupt (register
  * 0x60), then acknowledge it (0x64).  With MSI enabled the message goes
  * through the IOMMU's interrupt-remapping window with edu's source-id
@@ -319,6 +367,15 @@ LIOMMU_EXPORT int liommu_qemu_edu_msi_setup(struct liommu_qemu *q, uint64_t addr
  * Return: 0, -EINVAL, -EIO, -ETIMEDOUT.  Context: blocks; thread-safe.
  */
 LIOMMU_EXPORT int liommu_qemu_edu_raise_irq(struct liommu_qemu *q);
+
+/**
+ * liommu_qemu_edu_raise_irq_n() - liommu_qemu_edu_raise_irq() on edu
+ * number @idx (0 .. liommu_qemu_edu_count() - 1): its MSI carries that
+ * edu's source-id.
+ * Return: 0, -EINVAL (also @idx out of range), -EIO, -ETIMEDOUT.
+ * Context: blocks; thread-safe.
+ */
+LIOMMU_EXPORT int liommu_qemu_edu_raise_irq_n(struct liommu_qemu *q, unsigned int idx);
 
 #ifdef __cplusplus
 }
