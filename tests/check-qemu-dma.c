@@ -5,10 +5,11 @@
  *
  * One set of test bodies runs on two "benches":
  *  - qemu (check-qemu-dma): QEMU 7.2's own intel-iommu model, an
- *    implementation nobody here wrote, with the edu device as the DMA
- *    engine (liommu/qemu.h);
+ *    implementation nobody here wrote, with three edu devices (00:01.0,
+ *    00:02.0, 00:03.0) as the DMA engines (liommu/qemu.h);
  *  - sim (check-sim-dma): the project's software model (liommu/sim.h),
- *    whose simulated devices can use any source-id.
+ *    whose simulated devices can use any source-id (here three, on two
+ *    buses).
  * A bench is started once per test case (one QEMU each for 39 bits, 48
  * bits and 48 bits with caching mode, CAP.CM) and each test brings a
  * fresh unit up on it with the invalidation interface under test
@@ -141,7 +142,9 @@ static void bench_start(unsigned int aw, bool cm)
 {
 	struct liommu_qemu_config cfg = {
 		.aw_bits = aw, .caching_mode = cm, .timeout_ms = 20000, .log = test_log,
+		.edu_count = MAX_DEVS,
 	};
+	unsigned int i;
 	uint64_t base, size;
 	int r;
 
@@ -161,9 +164,20 @@ static void bench_start(unsigned int aw, bool cm)
 	}
 	B.plat = liommu_qemu_platform(B.q);
 	B.base = 0;
-	/* QEMU 7.2's platform offers one edu (liommu_qemu_edu_sid()). */
-	B.ndev = 1;
-	B.sid[0] = liommu_qemu_edu_sid(B.q);
+	/* One edu per device, each with its own requester ID and buffer. */
+	B.ndev = liommu_qemu_edu_count(B.q);
+	if (B.ndev != MAX_DEVS) {
+		snprintf(B.why, sizeof(B.why), "%u edus, want %u", B.ndev, MAX_DEVS);
+		return;
+	}
+	for (i = 0; i < B.ndev; i++) {
+		r = liommu_qemu_edu_sid_n(B.q, i);
+		if (r < 0) {
+			snprintf(B.why, sizeof(B.why), "edu %u: %s", i, strerror(-r));
+			return;
+		}
+		B.sid[i] = (uint16_t)r;
+	}
 	B.staging = true;
 	B.records_cached_denials = false;
 	B.up = true;
@@ -176,12 +190,12 @@ static void bench_stop(void)
 	B.up = false;
 }
 
-/* One edu transfer; a fault is returned in @f with -EFAULT. */
-static int edu(enum liommu_edu_dir dir, uint64_t iova, uint32_t len,
+/* One transfer of edu @dev; a fault is returned in @f with -EFAULT. */
+static int edu(unsigned int dev, enum liommu_edu_dir dir, uint64_t iova, uint32_t len,
 	       struct liommu_fault *f)
 {
 	struct liommu_qemu_dma_result res;
-	int r = liommu_qemu_edu_dma(B.q, dir, iova, 0, len, &res);
+	int r = liommu_qemu_edu_dma_n(B.q, dev, dir, iova, 0, len, &res);
 
 	if (r)
 		return r;
@@ -194,10 +208,10 @@ static int edu(enum liommu_edu_dir dir, uint64_t iova, uint32_t len,
 }
 
 /* A faulted staging leg is the bench's failure, not the test's. */
-static int stage_leg(enum liommu_edu_dir dir, uint32_t len)
+static int stage_leg(unsigned int dev, enum liommu_edu_dir dir, uint32_t len)
 {
 	struct liommu_fault f;
-	int r = edu(dir, STAGE, len, &f);
+	int r = edu(dev, dir, STAGE, len, &f);
 
 	ck_assert_msg(r == 0, "staging DMA failed (%d, reason 0x%x): is STAGE mapped?", r,
 		      r == -EFAULT ? f.reason : 0);
@@ -209,16 +223,15 @@ static int bench_dma(unsigned int dev, bool write, uint64_t iova, void *buf, uin
 {
 	int r;
 
-	(void)dev;
 	if (write) {
 		memcpy(phys(B.base + STAGE, len), buf, len);
-		stage_leg(LIOMMU_EDU_FROM_RAM, len);
-		return edu(LIOMMU_EDU_TO_RAM, iova, len, f);
+		stage_leg(dev, LIOMMU_EDU_FROM_RAM, len);
+		return edu(dev, LIOMMU_EDU_TO_RAM, iova, len, f);
 	}
-	r = edu(LIOMMU_EDU_FROM_RAM, iova, len, f);
+	r = edu(dev, LIOMMU_EDU_FROM_RAM, iova, len, f);
 	if (r)
 		return r;
-	stage_leg(LIOMMU_EDU_TO_RAM, len);
+	stage_leg(dev, LIOMMU_EDU_TO_RAM, len);
 	memcpy(buf, phys(B.base + STAGE, len), len);
 	return 0;
 }
@@ -577,39 +590,76 @@ END_TEST
 
 #define NDOMS	3
 
+/* P(page of domain @k) for devices_in_several_domains(). */
+static uint64_t dom_page(unsigned int k)
+{
+	return P(0x100000 * (k + 1));
+}
+
 START_TEST(devices_in_several_domains)
 {
 	struct liommu_domain *d[NDOMS];
 	const uint64_t iova = 0x300000;
-	unsigned int k, dev;
+	unsigned int k, dev, gone;
 
 	unit_up(_i);
+	ck_assert_uint_eq(B.ndev, NDOMS);
 	/* The same IOVA, a different page in each domain. */
 	for (k = 0; k < NDOMS; k++) {
 		d[k] = dom_new();
-		ck_assert_int_eq(liommu_domain_map(d[k], iova, P(0x100000 * (k + 1)), SZ_4K,
+		ck_assert_int_eq(liommu_domain_map(d[k], iova, dom_page(k), SZ_4K,
 						   LIOMMU_PROT_RW), 0);
 	}
-	/* Every device in its own domain at once (one on the qemu bench). */
+	/* Every device in its own domain at once. */
 	for (dev = 0; dev < B.ndev; dev++)
-		attach(d[dev % NDOMS], dev);
+		attach(d[dev], dev);
 	for (dev = 0; dev < B.ndev; dev++)
-		dev_write_ok(dev, iova + 0x40, P(0x100000 * (dev % NDOMS + 1)) + 0x40, 64,
-			     20 + dev);
+		dev_write_ok(dev, iova + 0x40, dom_page(dev) + 0x40, 64, 20 + dev);
+	/* Each device reads its own domain's page and no other: every page
+	 * holds its own pattern before any device reads. */
+	for (k = 0; k < NDOMS; k++)
+		fill(phys(dom_page(k) + 0x400, 256), 256, 100 + k);
+	for (dev = 0; dev < B.ndev; dev++) {
+		uint8_t got[256];
+		struct liommu_fault f;
+
+		ck_assert_int_eq(bench_dma(dev, false, iova + 0x400, got, sizeof(got), &f), 0);
+		ck_assert_mem_eq(got, phys(dom_page(dev) + 0x400, sizeof(got)), sizeof(got));
+		for (k = 0; k < NDOMS; k++)
+			if (k != dev)
+				ck_assert(memcmp(got, phys(dom_page(k) + 0x400, sizeof(got)),
+						 sizeof(got)));
+	}
+
+	/* One device detached: its request faults "context entry not
+	 * present" with its own source-id (the only record), the others
+	 * keep reaching their own domains. */
+	gone = 1;
+	ck_assert_int_eq(liommu_domain_detach(d[gone], B.sid[gone]), 0);
+	dev_dma_faults(gone, false, iova + 0x10, VTD_FR_CTX_P, 0);
+	for (dev = 0; dev < B.ndev; dev++) {
+		if (dev == gone)
+			continue;
+		dev_write_ok(dev, iova + 0x600, dom_page(dev) + 0x600, 128, 60 + dev);
+		dev_read_ok(dev, iova + 0x800, dom_page(dev) + 0x800, 128, 70 + dev);
+	}
+	dev_dma_faults(gone, false, iova, VTD_FR_CTX_P, 0);
+	attach(d[gone], gone);
+	dev_read_ok(gone, iova + 0x900, dom_page(gone) + 0x900, 128, 80);
 	for (dev = 0; dev < B.ndev; dev++)
-		ck_assert_int_eq(liommu_domain_detach(d[dev % NDOMS], B.sid[dev]), 0);
+		ck_assert_int_eq(liommu_domain_detach(d[dev], B.sid[dev]), 0);
 
 	/* Each device moved through every domain: its DMAs follow it, the
 	 * other domains' pages stay as they were. */
 	for (dev = 0; dev < B.ndev; dev++) {
 		for (k = 0; k < NDOMS; k++) {
-			uint64_t other = P(0x100000 * ((k + 1) % NDOMS + 1));
+			uint64_t other = dom_page((k + 1) % NDOMS);
 			uint8_t keep[256];
 
 			memcpy(keep, phys(other, sizeof(keep)), sizeof(keep));
 			attach(d[k], dev);
-			dev_write_ok(dev, iova, P(0x100000 * (k + 1)), 256, 30 + k);
-			dev_read_ok(dev, iova + 0x800, P(0x100000 * (k + 1)) + 0x800, 256, 40 + k);
+			dev_write_ok(dev, iova, dom_page(k), 256, 30 + k);
+			dev_read_ok(dev, iova + 0x800, dom_page(k) + 0x800, 256, 40 + k);
 			ck_assert_mem_eq(phys(other, sizeof(keep)), keep, sizeof(keep));
 			ck_assert_int_eq(liommu_domain_detach(d[k], B.sid[dev]), 0);
 		}
