@@ -31,6 +31,7 @@
  * lock (pgtable.c explains why that is safe for disjoint ranges).
  */
 #include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
 
 #include "internal.h"
@@ -83,9 +84,10 @@ int liommu_domain_new(struct liommu_unit *unit, struct liommu_domain **out)
 
 	if (!unit || !out)
 		return -EINVAL;
-	d = calloc(1, sizeof(*d));
-	if (!d)
+	/* 64-byte aligned for the counter shards (internal.h). */
+	if (posix_memalign((void **)&d, 64, sizeof(*d)))
 		return -ENOMEM;
+	memset(d, 0, sizeof(*d));
 	d->unit = unit;
 
 	pthread_mutex_lock(&unit->cfg_lock);
@@ -119,14 +121,62 @@ struct liommu_unit *liommu_domain_unit(struct liommu_domain *dom)
 	return dom->unit;
 }
 
+/*
+ * Each thread keeps to one counter shard; threads are dealt shards in
+ * turn, so up to LIOMMU_STAT_SHARDS threads never share one.
+ */
+static _Atomic unsigned int stat_shard_next;
+static _Thread_local unsigned int stat_shard_self;	/* index + 1; 0 = none yet */
+
+unsigned int liommu__stat_shard(void)
+{
+	if (!stat_shard_self)
+		stat_shard_self = atomic_fetch_add_explicit(&stat_shard_next, 1,
+							    memory_order_relaxed) %
+				  LIOMMU_STAT_SHARDS + 1;
+	return stat_shard_self - 1;
+}
+
+/*
+ * Sums of the shards (internal.h).  pte_writes, table_pages and
+ * mapped_bytes are exact once the map/unmap calls in flight have
+ * returned.  peak_mapped_bytes is the larger of the peak recorded at the
+ * folds (base + the folding shard's high-water mark) and, now, base + the
+ * sum of every shard's high-water mark since its last fold.  It is exact
+ * when one thread did all the mapping and unmapping.  With several
+ * threads each shard's own high-water mark stands in for its share at
+ * the true peak, so the figure can exceed the true peak by up to one
+ * LIOMMU_STAT_SLACK (plus the largest single map) per shard in use: one
+ * thread mapping and another unmapping, as the optimistic strategy's
+ * reclaimer does, shows up as up to 64 KiB too much per such thread.
+ * Changes racing with a fold can make it miss the peak by as much.
+ */
 void liommu_domain_get_stats(const struct liommu_domain *dom,
 			     struct liommu_domain_stats *st)
 {
-	st->pte_writes = atomic_load_explicit(&dom->st_pte_writes, memory_order_relaxed);
+	int64_t mapped = atomic_load_explicit(&dom->st_mapped_base, memory_order_relaxed);
+	int64_t hi = mapped;
+	uint64_t peak = atomic_load_explicit(&dom->st_peak_mapped_bytes,
+					     memory_order_relaxed);
+	uint64_t writes = 0;
+	unsigned int i;
+
+	for (i = 0; i < LIOMMU_STAT_SHARDS; i++) {
+		const struct liommu_stat_shard *s = &dom->st_shard[i];
+		int64_t h = atomic_load_explicit(&s->hi, memory_order_relaxed);
+
+		writes += atomic_load_explicit(&s->pte_writes, memory_order_relaxed);
+		mapped += atomic_load_explicit(&s->delta, memory_order_relaxed);
+		hi += h > 0 ? h : 0;
+	}
+	if (mapped < 0)		/* unmaps seen before the maps they undo */
+		mapped = 0;
+	if (hi > 0 && (uint64_t)hi > peak)
+		peak = (uint64_t)hi;
+	st->pte_writes = writes;
 	st->table_pages = atomic_load_explicit(&dom->st_table_pages, memory_order_relaxed);
-	st->mapped_bytes = atomic_load_explicit(&dom->st_mapped_bytes, memory_order_relaxed);
-	st->peak_mapped_bytes = atomic_load_explicit(&dom->st_peak_mapped_bytes,
-						     memory_order_relaxed);
+	st->mapped_bytes = (uint64_t)mapped;
+	st->peak_mapped_bytes = peak;
 }
 
 /* ------------------------------------------------------------------ */

@@ -118,15 +118,42 @@ struct liommu_unit {
 	_Atomic uint64_t st_wbf;	/* write-buffer flushes */
 };
 
+/*
+ * Hot-path domain counters, sharded so that threads mapping and unmapping
+ * at once do not bounce one cache line (pgtable.c updates them, domain.c
+ * sums them).  A thread uses shard liommu__stat_shard(); several threads
+ * may share a shard, so every update is a relaxed atomic RMW, but on a
+ * line that normally only one CPU writes.
+ *
+ * Mapped bytes: shard deltas not yet folded into st_mapped_base.  A
+ * shard folds its delta (adds it to the base and subtracts it from
+ * itself) once it reaches LIOMMU_STAT_SLACK in either direction; @hi is
+ * the largest value @delta reached since the shard's last fold, so that
+ * base + hi is the total at that moment as far as this shard can tell.
+ * The folds keep the peak (see liommu_domain_get_stats() in domain.c).
+ */
+#define LIOMMU_STAT_SHARDS	16
+#define LIOMMU_STAT_SLACK	(1LL << 16)	/* 64 KiB: 16 4 KiB pages */
+
+struct liommu_stat_shard {
+	_Alignas(64) _Atomic uint64_t pte_writes;
+	_Atomic int64_t delta;		/* mapped bytes not yet in the base */
+	_Atomic int64_t hi;		/* max of delta since the last fold */
+};
+
+/* The calling thread's shard index, assigned on first use (domain.c). */
+unsigned int liommu__stat_shard(void);
+
+/* Allocated 64-byte aligned (domain.c) for the shards' alignment. */
 struct liommu_domain {
 	struct liommu_unit *unit;
 	uint16_t did;
 	struct liommu_page pgd;		/* top-level table */
 	struct liommu_pt_node *pt;	/* pgtable.c: software view of the table */
-	_Atomic uint64_t st_pte_writes;
 	_Atomic uint64_t st_table_pages;
-	_Atomic uint64_t st_mapped_bytes;
-	_Atomic uint64_t st_peak_mapped_bytes;
+	_Atomic int64_t st_mapped_base;	/* folded shard deltas */
+	_Atomic uint64_t st_peak_mapped_bytes;	/* max of the folds' totals */
+	struct liommu_stat_shard st_shard[LIOMMU_STAT_SHARDS];
 };
 
 /* log.c */

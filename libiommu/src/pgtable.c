@@ -28,7 +28,9 @@
  * entry from 0 (or from the superpage being split) to the table pointer.
  * Step 3 is done by every thread that uses the node, and they all store
  * the same value, so no thread can return from map() before the hardware
- * sees the levels above its leaves.  Every entry store is one 64-bit
+ * sees the levels above its leaves.  It starts with an acquire load: an
+ * entry that already holds the pointer (every map after the first below
+ * that entry) needs no locked RMW, and its cache line stays shared.  Every entry store is one 64-bit
  * atomic store or compare-and-swap, followed by a cache-line flush when
  * ECAP.C is 0.
  *
@@ -157,19 +159,74 @@ static void st_sub(_Atomic uint64_t *c, uint64_t v)
 	atomic_fetch_sub_explicit(c, v, memory_order_relaxed);
 }
 
-static void st_mapped_add(struct liommu_domain *d, uint64_t bytes)
+/*
+ * The hot-path counters live in the calling thread's shard (internal.h):
+ * relaxed RMWs on a line no other CPU normally writes, instead of on one
+ * line every mapping thread shares.
+ */
+static struct liommu_stat_shard *st_shard(struct liommu_domain *d)
 {
-	uint64_t now = atomic_fetch_add_explicit(&d->st_mapped_bytes, bytes,
-						 memory_order_relaxed) + bytes;
+	return &d->st_shard[liommu__stat_shard()];
+}
+
+static void st_pte_writes(struct liommu_domain *d, uint64_t n)
+{
+	st_add(&st_shard(d)->pte_writes, n);
+}
+
+static void st_peak(struct liommu_domain *d, int64_t total)
+{
 	uint64_t peak = atomic_load_explicit(&d->st_peak_mapped_bytes,
 					     memory_order_relaxed);
 
-	while (now > peak &&
+	while (total > 0 && (uint64_t)total > peak &&
 	       !atomic_compare_exchange_weak_explicit(&d->st_peak_mapped_bytes,
-						      &peak, now,
+						      &peak, (uint64_t)total,
 						      memory_order_relaxed,
 						      memory_order_relaxed))
 		;
+}
+
+/*
+ * Move @v, the shard's delta as last seen, into the base.  base + hi is
+ * the highest total this shard's own changes reached since its last fold
+ * (exact when no other shard changed meanwhile), so it feeds the peak.
+ */
+static void st_fold(struct liommu_domain *d, struct liommu_stat_shard *s, int64_t v)
+{
+	int64_t hi = atomic_exchange_explicit(&s->hi, 0, memory_order_relaxed);
+	int64_t base;
+
+	atomic_fetch_sub_explicit(&s->delta, v, memory_order_relaxed);
+	base = atomic_fetch_add_explicit(&d->st_mapped_base, v, memory_order_relaxed);
+	st_peak(d, base + hi);
+	st_peak(d, base + v);
+}
+
+static void st_mapped_add(struct liommu_domain *d, uint64_t bytes)
+{
+	struct liommu_stat_shard *s = st_shard(d);
+	int64_t v = atomic_fetch_add_explicit(&s->delta, (int64_t)bytes,
+					      memory_order_relaxed) + (int64_t)bytes;
+	int64_t hi = atomic_load_explicit(&s->hi, memory_order_relaxed);
+
+	while (v > hi &&
+	       !atomic_compare_exchange_weak_explicit(&s->hi, &hi, v,
+						      memory_order_relaxed,
+						      memory_order_relaxed))
+		;
+	if (v >= LIOMMU_STAT_SLACK)
+		st_fold(d, s, v);
+}
+
+static void st_mapped_sub(struct liommu_domain *d, uint64_t bytes)
+{
+	struct liommu_stat_shard *s = st_shard(d);
+	int64_t v = atomic_fetch_sub_explicit(&s->delta, (int64_t)bytes,
+					      memory_order_relaxed) - (int64_t)bytes;
+
+	if (v <= -LIOMMU_STAT_SLACK)
+		st_fold(d, s, v);
 }
 
 /* ------------------------------------------------------------------ */
@@ -239,11 +296,17 @@ static bool node_link(struct liommu_domain *d, struct liommu_pt_node *parent,
 {
 	uint64_t *hw = node_hw(parent);
 	uint64_t want = pte_table(child);
-	uint64_t cur = expect;
+	uint64_t cur = pte_get(&hw[i]);
 
+	/* Usually some earlier map linked it already: an acquire load, no
+	 * locked RMW, and no write to a line other mappers read. */
+	if (cur == want)
+		return true;
+	if (cur != expect)
+		return false;
 	if (pte_cas(&hw[i], &cur, want)) {
 		pte_flush(d->unit, &hw[i]);
-		st_add(&d->st_pte_writes, 1);
+		st_pte_writes(d, 1);
 		return true;
 	}
 	return cur == want;
@@ -354,7 +417,7 @@ static int map_level(struct map_ctx *c, struct liommu_pt_node *n,
 			if (!pte_cas(&hw[i], &cur, pte_leaf(u, pa, level, c->prot)))
 				return -EEXIST;
 			pte_flush(u, &hw[i]);
-			st_add(&c->d->st_pte_writes, 1);
+			st_pte_writes(c->d, 1);
 			st_mapped_add(c->d, span);
 			c->done = chunk_end;
 			iova = chunk_end;
@@ -494,7 +557,7 @@ static struct liommu_pt_node *split(struct unmap_ctx *c, struct liommu_pt_node *
 			chw[j] = (base + j * cspan) | attrs;
 		node_make_visible(d->unit, child);
 		if (node_publish(d, n, i, &child))
-			st_add(&d->st_pte_writes, VTD_PT_ENTRIES);
+			st_pte_writes(d, VTD_PT_ENTRIES);
 	}
 	if (!node_link(d, n, i, child, e))
 		return NULL;
@@ -522,8 +585,8 @@ static void unmap_level(struct unmap_ctx *c, struct liommu_pt_node *n,
 		} else if (pte_is_leaf(e, level) && whole) {
 			pte_set(&hw[i], 0);
 			pte_flush(d->unit, &hw[i]);
-			st_add(&d->st_pte_writes, 1);
-			st_sub(&d->st_mapped_bytes, span);
+			st_pte_writes(d, 1);
+			st_mapped_sub(d, span);
 			gather_add(c->g, slot, slot + span);
 		} else if (pte_is_leaf(e, level)) {
 			child = split(c, n, i, e);
@@ -541,8 +604,8 @@ static void unmap_level(struct unmap_ctx *c, struct liommu_pt_node *n,
 			pte_set(&hw[i], 0);
 			pte_flush(d->unit, &hw[i]);
 			__atomic_store_n(&n->child[i], NULL, __ATOMIC_RELEASE);
-			st_add(&d->st_pte_writes, 1);
-			st_sub(&d->st_mapped_bytes, subtree_mapped(c, child));
+			st_pte_writes(d, 1);
+			st_mapped_sub(d, subtree_mapped(c, child));
 			child->free_next = c->g->freelist;
 			c->g->freelist = child;
 			c->g->tables = true;
