@@ -122,19 +122,66 @@ struct liommu_unit *liommu_domain_unit(struct liommu_domain *dom)
 }
 
 /*
- * Each thread keeps to one counter shard; threads are dealt shards in
- * turn, so up to LIOMMU_STAT_SHARDS threads never share one.
+ * Counter shards (internal.h): a thread takes a free exclusive shard on
+ * its first map or unmap and gives it back when it exits (the key's
+ * destructor); its counts stay in the shard for the next owner to add
+ * to.  The bitmap's acquire/release operations order the old owner's
+ * last stores before the new owner's first.  Without a free shard, or if
+ * the key cannot be set, the thread uses the shared one.
  */
-static _Atomic unsigned int stat_shard_next;
-static _Thread_local unsigned int stat_shard_self;	/* index + 1; 0 = none yet */
+_Thread_local unsigned int liommu__stat_slot __attribute__((tls_model("initial-exec")));
+static _Atomic unsigned long stat_slot_busy;
+static pthread_key_t stat_slot_key;
+static pthread_once_t stat_slot_once = PTHREAD_ONCE_INIT;
+static bool stat_slot_key_ok;
 
-unsigned int liommu__stat_shard(void)
+static void stat_slot_release(void *v)
 {
-	if (!stat_shard_self)
-		stat_shard_self = atomic_fetch_add_explicit(&stat_shard_next, 1,
-							    memory_order_relaxed) %
-				  LIOMMU_STAT_SHARDS + 1;
-	return stat_shard_self - 1;
+	unsigned long bit = 1UL << ((uintptr_t)v - 1);
+
+	/* Runs in the exiting thread: a map from a later destructor of
+	 * that thread uses the shared shard. */
+	liommu__stat_slot = LIOMMU_STAT_SHARED + 1;
+	atomic_fetch_and_explicit(&stat_slot_busy, ~bit, memory_order_release);
+}
+
+static void stat_slot_key_init(void)
+{
+	stat_slot_key_ok = !pthread_key_create(&stat_slot_key, stat_slot_release);
+}
+
+/* No destructor may point into an unloaded library. */
+__attribute__((destructor)) static void stat_slot_key_fini(void)
+{
+	if (stat_slot_key_ok)
+		pthread_key_delete(stat_slot_key);
+}
+
+unsigned int liommu__stat_slot_assign(void)
+{
+	unsigned long busy = atomic_load_explicit(&stat_slot_busy, memory_order_relaxed);
+	unsigned int i;
+
+	pthread_once(&stat_slot_once, stat_slot_key_init);
+	for (i = 0; stat_slot_key_ok && i < LIOMMU_STAT_SHARED;) {
+		if (busy & (1UL << i)) {
+			i++;
+			continue;
+		}
+		if (!atomic_compare_exchange_weak_explicit(&stat_slot_busy, &busy,
+							   busy | (1UL << i),
+							   memory_order_acquire,
+							   memory_order_relaxed))
+			continue;	/* busy reloaded: look at bit i again */
+		if (pthread_setspecific(stat_slot_key, (void *)(uintptr_t)(i + 1))) {
+			stat_slot_release((void *)(uintptr_t)(i + 1));
+			break;
+		}
+		liommu__stat_slot = i + 1;
+		return liommu__stat_slot;
+	}
+	liommu__stat_slot = LIOMMU_STAT_SHARED + 1;
+	return liommu__stat_slot;
 }
 
 /*

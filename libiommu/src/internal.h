@@ -96,6 +96,7 @@ struct liommu_unit {
 	unsigned int iq_npages;		/* 2^qi_order, 0 in register mode */
 	unsigned int iq_entries;	/* 128-bit descriptors in the queue */
 	unsigned int iq_tail;		/* next free slot */
+	unsigned int iq_head_seen;	/* IQH as last read: at or behind the unit's */
 	struct liommu_page status_page;	/* wait-descriptor status words */
 	uint32_t wait_seq;		/* last status value handed out */
 	/* Register mode: actual granularity of the last command (CAIG /
@@ -121,9 +122,11 @@ struct liommu_unit {
 /*
  * Hot-path domain counters, sharded so that threads mapping and unmapping
  * at once do not bounce one cache line (pgtable.c updates them, domain.c
- * sums them).  A thread uses shard liommu__stat_shard(); several threads
- * may share a shard, so every update is a relaxed atomic RMW, but on a
- * line that normally only one CPU writes.
+ * sums them).  Shards 0 .. LIOMMU_STAT_SHARDS - 2 are owned by one thread
+ * each at a time (handed out on a thread's first map or unmap, taken back
+ * when it exits), which updates them with relaxed loads and stores, no
+ * locked RMW; readers load them relaxed.  Threads beyond those share the
+ * last shard and update it with relaxed RMWs.
  *
  * Mapped bytes: shard deltas not yet folded into st_mapped_base.  A
  * shard folds its delta (adds it to the base and subtracts it from
@@ -133,6 +136,7 @@ struct liommu_unit {
  * The folds keep the peak (see liommu_domain_get_stats() in domain.c).
  */
 #define LIOMMU_STAT_SHARDS	16
+#define LIOMMU_STAT_SHARED	(LIOMMU_STAT_SHARDS - 1)
 #define LIOMMU_STAT_SLACK	(1LL << 16)	/* 64 KiB: 16 4 KiB pages */
 
 struct liommu_stat_shard {
@@ -141,8 +145,18 @@ struct liommu_stat_shard {
 	_Atomic int64_t hi;		/* max of delta since the last fold */
 };
 
-/* The calling thread's shard index, assigned on first use (domain.c). */
-unsigned int liommu__stat_shard(void);
+/* The calling thread's shard index + 1, 0 until its first use (domain.c).
+ * initial-exec: one %fs-relative load, no __tls_get_addr call. */
+extern _Thread_local unsigned int liommu__stat_slot
+	__attribute__((tls_model("initial-exec")));
+unsigned int liommu__stat_slot_assign(void);
+
+static inline unsigned int liommu__stat_shard(void)
+{
+	unsigned int slot = liommu__stat_slot;
+
+	return (slot ? slot : liommu__stat_slot_assign()) - 1;
+}
 
 /* Allocated 64-byte aligned (domain.c) for the shards' alignment. */
 struct liommu_domain {

@@ -85,7 +85,19 @@ static void iq_kick_locked(struct liommu_unit *u)
 		     vtd_field_prep(VTD_IQ_QT, u->iq_tail));
 }
 
-/* Wait until the ring has room for @need descriptors. */
+/* Free slots if the unit's head were @head (one slot always stays empty). */
+static unsigned int iq_room_locked(const struct liommu_unit *u, unsigned int head)
+{
+	return u->iq_entries - 1 - (u->iq_tail + u->iq_entries - head) % u->iq_entries;
+}
+
+/*
+ * Wait until the ring has room for @need descriptors.  First against
+ * iq_head_seen, the head as last read: the unit's head only moves from
+ * there towards the tail, so room found that way is really there and the
+ * IQH read (a register access, a lock in the sim) is needed only about
+ * once per trip round the ring.  No clock read unless the queue is full.
+ */
 static int iq_reserve_locked(struct liommu_unit *u, unsigned int need)
 {
 	uint64_t deadline = 0;
@@ -94,19 +106,17 @@ static int iq_reserve_locked(struct liommu_unit *u, unsigned int need)
 		return -EINVAL;
 	for (;;) {
 		bool late = false;
-		unsigned int head;
 
-		/* No clock read unless the queue is full on the first look. */
+		if (iq_room_locked(u, u->iq_head_seen) >= need)
+			return 0;
 		if (deadline)
 			late = liommu__now_us() > deadline;
-		head = iq_head_locked(u);
-		unsigned int used = (u->iq_tail + u->iq_entries - head) % u->iq_entries;
-
-		if (u->iq_entries - 1 - used >= need)
+		u->iq_head_seen = iq_head_locked(u);
+		if (iq_room_locked(u, u->iq_head_seen) >= need)
 			return 0;
 		if (late) {
 			liommu__log(u, LOG_ERR, "invalidation queue full (head %u tail %u)",
-				    head, u->iq_tail);
+				    u->iq_head_seen, u->iq_tail);
 			return -ETIMEDOUT;
 		}
 		if (!deadline) {
@@ -410,6 +420,7 @@ static int iq_alloc_pages(struct liommu_unit *u)
 	u->iq = pages[0];
 	u->iq_entries = n * IQ_DESCS_PER_PAGE;
 	u->iq_tail = 0;
+	u->iq_head_seen = 0;
 	return 0;
 }
 
@@ -452,6 +463,7 @@ int liommu__inval_init(struct liommu_unit *u)
 		return ret;
 	}
 	u->iq_tail = iq_head_locked(u);
+	u->iq_head_seen = u->iq_tail;
 	if (u->iq_tail)
 		liommu__wr64(u->plat, VTD_IQT_REG, vtd_field_prep(VTD_IQ_QT, u->iq_tail));
 	return 0;

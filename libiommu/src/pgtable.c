@@ -161,17 +161,39 @@ static void st_sub(_Atomic uint64_t *c, uint64_t v)
 
 /*
  * The hot-path counters live in the calling thread's shard (internal.h):
- * relaxed RMWs on a line no other CPU normally writes, instead of on one
- * line every mapping thread shares.
+ * an exclusive shard is updated with a relaxed load and store, the shared
+ * one with relaxed RMWs; either way no line every mapper writes.
  */
-static struct liommu_stat_shard *st_shard(struct liommu_domain *d)
+static inline bool st_excl(unsigned int shard)
 {
-	return &d->st_shard[liommu__stat_shard()];
+	return shard < LIOMMU_STAT_SHARED;
+}
+
+static inline void st_shard_add(_Atomic uint64_t *c, uint64_t v, bool excl)
+{
+	if (excl)
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+				      memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(c, v, memory_order_relaxed);
+}
+
+static inline int64_t st_shard_add_s(_Atomic int64_t *c, int64_t v, bool excl)
+{
+	int64_t now;
+
+	if (!excl)
+		return atomic_fetch_add_explicit(c, v, memory_order_relaxed) + v;
+	now = atomic_load_explicit(c, memory_order_relaxed) + v;
+	atomic_store_explicit(c, now, memory_order_relaxed);
+	return now;
 }
 
 static void st_pte_writes(struct liommu_domain *d, uint64_t n)
 {
-	st_add(&st_shard(d)->pte_writes, n);
+	unsigned int i = liommu__stat_shard();
+
+	st_shard_add(&d->st_shard[i].pte_writes, n, st_excl(i));
 }
 
 static void st_peak(struct liommu_domain *d, int64_t total)
@@ -205,12 +227,14 @@ static void st_fold(struct liommu_domain *d, struct liommu_stat_shard *s, int64_
 
 static void st_mapped_add(struct liommu_domain *d, uint64_t bytes)
 {
-	struct liommu_stat_shard *s = st_shard(d);
-	int64_t v = atomic_fetch_add_explicit(&s->delta, (int64_t)bytes,
-					      memory_order_relaxed) + (int64_t)bytes;
+	unsigned int i = liommu__stat_shard();
+	struct liommu_stat_shard *s = &d->st_shard[i];
+	int64_t v = st_shard_add_s(&s->delta, (int64_t)bytes, st_excl(i));
 	int64_t hi = atomic_load_explicit(&s->hi, memory_order_relaxed);
 
-	while (v > hi &&
+	if (v > hi && st_excl(i))
+		atomic_store_explicit(&s->hi, v, memory_order_relaxed);
+	while (v > hi && !st_excl(i) &&
 	       !atomic_compare_exchange_weak_explicit(&s->hi, &hi, v,
 						      memory_order_relaxed,
 						      memory_order_relaxed))
@@ -221,9 +245,9 @@ static void st_mapped_add(struct liommu_domain *d, uint64_t bytes)
 
 static void st_mapped_sub(struct liommu_domain *d, uint64_t bytes)
 {
-	struct liommu_stat_shard *s = st_shard(d);
-	int64_t v = atomic_fetch_sub_explicit(&s->delta, (int64_t)bytes,
-					      memory_order_relaxed) - (int64_t)bytes;
+	unsigned int i = liommu__stat_shard();
+	struct liommu_stat_shard *s = &d->st_shard[i];
+	int64_t v = st_shard_add_s(&s->delta, -(int64_t)bytes, st_excl(i));
 
 	if (v <= -LIOMMU_STAT_SLACK)
 		st_fold(d, s, v);
