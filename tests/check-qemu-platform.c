@@ -78,6 +78,11 @@ static void setup_three_edus(void)
 	q = start((struct liommu_qemu_config){ .edu_count = 3 });
 }
 
+static void setup_two_edus_qmp(void)
+{
+	q = start((struct liommu_qemu_config){ .edu_count = 2, .qmp = true });
+}
+
 static void teardown(void)
 {
 	liommu_qemu_stop(q);
@@ -847,6 +852,44 @@ START_TEST(several_edus_have_distinct_sids_and_each_moves_bytes)
 }
 END_TEST
 
+static bool irr_has(unsigned int vector)
+{
+	uint64_t irr[4];
+
+	ck_assert_int_eq(liommu_qemu_lapic_irr(q, 0, irr), 0);
+	return irr[vector / 64] & (1ULL << (vector % 64));
+}
+
+/*
+ * Each edu's MSI capability is its own: with interrupt remapping off, a
+ * compatibility-format message (address 0xfee00000: APIC 0, physical;
+ * data: the vector, fixed, edge) reaches local APIC 0's IRR, and only
+ * the edu that raised it has that vector.  edu 0 with MSI disabled
+ * raises INTx, which the unprogrammed I/O APIC does not deliver.
+ */
+START_TEST(several_edus_raise_their_own_msi)
+{
+	ck_assert_uint_eq(liommu_qemu_edu_count(q), 2);
+	ck_assert_int_eq(liommu_qemu_edu_msi_setup_n(q, 0, 0xfee00000, 0x50, false), 0);
+	ck_assert_int_eq(liommu_qemu_edu_msi_setup_n(q, 1, 0xfee00000, 0x51, true), 0);
+	ck_assert(!irr_has(0x50) && !irr_has(0x51));
+
+	ck_assert_int_eq(liommu_qemu_edu_raise_irq_n(q, 0), 0);
+	ck_assert(!irr_has(0x50) && !irr_has(0x51));
+	ck_assert_int_eq(liommu_qemu_edu_raise_irq_n(q, 1), 0);
+	ck_assert(irr_has(0x51));
+	ck_assert(!irr_has(0x50));
+
+	/* The index-less functions are edu 0's. */
+	ck_assert_int_eq(liommu_qemu_edu_msi_setup(q, 0xfee00000, 0x52, true), 0);
+	ck_assert_int_eq(liommu_qemu_edu_raise_irq(q), 0);
+	ck_assert(irr_has(0x52));
+	ck_assert(!irr_has(0x50));
+	ck_assert_int_eq(liommu_qemu_edu_raise_irq_n(q, 2), -EINVAL);
+	ck_assert_int_eq(liommu_qemu_edu_msi_setup_n(NULL, 0, 0xfee00000, 0x53, true), -EINVAL);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* qtest and QMP                                                       */
 /* ------------------------------------------------------------------ */
@@ -1232,6 +1275,11 @@ Suite *qemu_platform_suite(void)
 	tc = tcase_create("several_edus");
 	tcase_add_checked_fixture(tc, setup_three_edus, teardown);
 	tcase_add_test(tc, several_edus_have_distinct_sids_and_each_moves_bytes);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("several_edus_msi");
+	tcase_add_checked_fixture(tc, setup_two_edus_qmp, teardown);
+	tcase_add_test(tc, several_edus_raise_their_own_msi);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("qtest");
