@@ -115,7 +115,7 @@ struct liommu_qemu_config {
  *
  * Return: 0; -EINVAL (bad configuration), -ENOENT (no QEMU binary),
  * -ETIMEDOUT, -EIO (QEMU exited or spoke something unexpected), -ENODEV
- * (no edu device), -ENOMEM.
+ * (fewer edu devices on bus 0 than @edu_count), -ENOMEM.
  * Context: blocks (about 0.2 s); forks.
  */
 LIOMMU_EXPORT int liommu_qemu_start(const struct liommu_qemu_config *cfg,
