@@ -39,6 +39,14 @@ static void count(_Atomic uint64_t *c, uint64_t n)
 	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
+/* Counters only written under inv_lock (st_inv_descs, st_inv_waits): a
+ * relaxed load and store, no locked RMW; readers load them relaxed. */
+static void count_locked(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
 /* ------------------------------------------------------------------ */
 /* Queued invalidation: ring primitives                                */
 /* ------------------------------------------------------------------ */
@@ -217,8 +225,8 @@ static int qi_sync_locked(struct liommu_unit *u, const struct vtd_inv_desc *d,
 			     vtd_inv_wait(true, seq, status_pa(u, STATUS_SYNC), false, true));
 	u->iq_tail = (u->iq_tail + 1) % u->iq_entries;
 	iq_kick_locked(u);
-	count(&u->st_inv_descs, n);
-	count(&u->st_inv_waits, 1);
+	count_locked(&u->st_inv_descs, n);
+	count_locked(&u->st_inv_waits, 1);
 
 	/*
 	 * The status word first: a unit that completes the batch during the
@@ -292,8 +300,8 @@ static int reg_ccmd(struct liommu_unit *u, uint64_t cmd)
 
 	pthread_mutex_lock(&u->inv_lock);
 	liommu__wr64(u->plat, VTD_CCMD_REG, cmd | VTD_CCMD_ICC);
-	count(&u->st_inv_descs, 1);
-	count(&u->st_inv_waits, 1);
+	count_locked(&u->st_inv_descs, 1);
+	count_locked(&u->st_inv_waits, 1);
 	ret = liommu__wait_reg64(u, VTD_CCMD_REG, VTD_CCMD_ICC, 0, &v);
 	if (!ret) {
 		u->reg_caig = (unsigned int)vtd_field_get(VTD_CCMD_CAIG, v);
@@ -328,8 +336,8 @@ static int reg_iotlb(struct liommu_unit *u, unsigned int gran, uint16_t did,
 			     (addr & VTD_IVA_ADDR) | (ih ? VTD_IVA_IH : 0) |
 			     vtd_field_prep(VTD_IVA_AM, am));
 	liommu__wr64(u->plat, u->iotlb_reg, cmd);
-	count(&u->st_inv_descs, 1);
-	count(&u->st_inv_waits, 1);
+	count_locked(&u->st_inv_descs, 1);
+	count_locked(&u->st_inv_waits, 1);
 	ret = liommu__wait_reg64(u, u->iotlb_reg, VTD_IOTLB_IVT, 0, &v);
 	if (!ret) {
 		u->reg_iaig = (unsigned int)vtd_field_get(VTD_IOTLB_IAIG, v);
