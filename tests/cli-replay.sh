@@ -122,7 +122,8 @@ expect_field "$tmp/x.csv" strategy direct inv_waits 0
 ok
 
 # The real capture: every event replays under every strategy.
-REAL=/work/shared/data/traces/linux-6.1-q35-strict.trace
+# ../shared sits beside the checkout (CI, and the development tree).
+REAL=$top_src/../shared/data/traces/linux-6.1-q35-strict.trace
 if [ -r "$REAL" ]; then
 	expect_exit 0 "$IP" replay --csv "$REAL"
 	cp "$tmp/out" "$tmp/r.csv"
