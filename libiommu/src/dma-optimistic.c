@@ -196,6 +196,9 @@ static int opt_retire(struct liommu_dma *dma, struct liommu__dma_map *list, uint
 			    "%llu IOVA ranges withheld", ret, (unsigned long long)n);
 	else
 		liommu__dma_flushed(dma);
+	/* Counted before the IOVAs go back to the allocator, so a caller
+	 * that is handed one of them again sees its old mapping counted. */
+	liommu__dma_count(&liommu__dma_ctr(dma)->retired, n);
 	for (c = list; c; c = next) {
 		next = c->next;
 		if (!ret)
@@ -203,7 +206,6 @@ static int opt_retire(struct liommu_dma *dma, struct liommu__dma_map *list, uint
 		liommu__dma_map_free(c);
 	}
 	/* retired first: a reader that sees the pages gone sees them counted */
-	liommu__dma_count(&liommu__dma_ctr(dma)->retired, n);
 	atomic_fetch_sub_explicit(&o->retiring_pages, pages, memory_order_release);
 	return ret;
 }
