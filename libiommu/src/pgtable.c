@@ -30,9 +30,9 @@
  * the same value, so no thread can return from map() before the hardware
  * sees the levels above its leaves.  It starts with an acquire load: an
  * entry that already holds the pointer (every map after the first below
- * that entry) needs no locked RMW, and its cache line stays shared.  Every entry store is one 64-bit
- * atomic store or compare-and-swap, followed by a cache-line flush when
- * ECAP.C is 0.
+ * that entry) needs no locked RMW, and its cache line stays shared.
+ * Every entry store is one 64-bit atomic store or compare-and-swap,
+ * followed by a cache-line flush when ECAP.C is 0.
  *
  * Freeing: a table page is freed only when an unmap range covers its whole
  * span, and only after the invalidation that makes it unreachable
