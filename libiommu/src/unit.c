@@ -111,56 +111,54 @@ static void poll_pause(unsigned int iter)
 		sched_yield();
 }
 
-int liommu__wait_reg32(const struct liommu_unit *u, uint32_t off, uint32_t mask,
-		       uint32_t want, uint32_t *last)
+/* Poll a 32- or 64-bit register until (value & mask) == want or the
+ * unit's timeout passes; the last value read goes to *last. */
+static int wait_reg(const struct liommu_unit *u, uint32_t off, bool wide,
+		    uint64_t mask, uint64_t want, uint64_t *last)
 {
 	uint64_t deadline = liommu__now_us() + u->cfg.timeout_us;
 	unsigned int iter = 0;
-	uint32_t v;
+	int ret = 0;
+	uint64_t v;
 
 	for (;;) {
 		bool late = liommu__now_us() > deadline;
 
 		/* Read once more after the deadline so that a slow caller
 		 * (preempted between checks) does not report a false timeout. */
-		v = liommu__rd32(u->plat, off);
+		v = wide ? liommu__rd64(u->plat, off) : liommu__rd32(u->plat, off);
 		if ((v & mask) == want)
 			break;
 		if (late) {
-			if (last)
-				*last = v;
-			return -ETIMEDOUT;
+			ret = -ETIMEDOUT;
+			break;
 		}
 		poll_pause(iter++);
 	}
+	*last = v;
+	return ret;
+}
+
+int liommu__wait_reg32(const struct liommu_unit *u, uint32_t off, uint32_t mask,
+		       uint32_t want, uint32_t *last)
+{
+	uint64_t v;
+	int ret = wait_reg(u, off, false, mask, want, &v);
+
 	if (last)
-		*last = v;
-	return 0;
+		*last = (uint32_t)v;
+	return ret;
 }
 
 int liommu__wait_reg64(const struct liommu_unit *u, uint32_t off, uint64_t mask,
 		       uint64_t want, uint64_t *last)
 {
-	uint64_t deadline = liommu__now_us() + u->cfg.timeout_us;
-	unsigned int iter = 0;
 	uint64_t v;
+	int ret = wait_reg(u, off, true, mask, want, &v);
 
-	for (;;) {
-		bool late = liommu__now_us() > deadline;
-
-		v = liommu__rd64(u->plat, off);
-		if ((v & mask) == want)
-			break;
-		if (late) {
-			if (last)
-				*last = v;
-			return -ETIMEDOUT;
-		}
-		poll_pause(iter++);
-	}
 	if (last)
 		*last = v;
-	return 0;
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */
