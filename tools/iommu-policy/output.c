@@ -51,7 +51,7 @@ static const char *verdict_word(enum ipol_verdict v)
 	case IPOL_BOUND_LATE:
 		return "late";
 	case IPOL_BOUND_BROKEN:
-		return "NO";
+		return "no";
 	default:
 		return "n/a";
 	}
