@@ -47,6 +47,8 @@
 #include <liommu/liommu.h>
 #include <liommu/sim.h>
 
+#include "bench-stats.h"
+
 #define MAX_REPS	101
 #define RING		64
 #define PG		4096ull
@@ -55,31 +57,6 @@
 static uint64_t iters = 200000;
 static int reps = 7;
 static int only = -1;		/* --only: run one kind (for profiling) */
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct summary {
-	double min, median;
-};
-
-static struct summary summarize(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return (struct summary){ v[0], v[n / 2] };
-}
 
 /* ------------------------------------------------------------------ */
 /* The floor: bump allocator + PTE store and clear in a 4-level table   */

@@ -38,37 +38,14 @@
 
 #include <liommu/iova.h>
 
+#include "bench-stats.h"
+
 #include "../libiommu/src/iova-internal.h"
 
 #define MAX_REPS	101
 
 static uint64_t iters = 2000000;
 static int reps = 7;
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct summary {
-	double min, median;
-};
-
-static struct summary summarize(double *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	return (struct summary){ v[0], v[n / 2] };
-}
 
 /* ------------------------------------------------------------------ */
 /* Floors                                                              */

@@ -42,6 +42,8 @@
 #include <liommu/sim.h>
 #include <liommu/vtd.h>
 
+#include "bench-stats.h"
+
 #define MAX_REPS	101
 #define SID		0x0010
 #define DID		3
@@ -51,35 +53,6 @@
 
 static uint64_t iters = 2000000;
 static int reps = 7;
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-struct figure {
-	double min, med;
-};
-
-static struct figure summarise(double *v, int n)
-{
-	struct figure f;
-
-	qsort(v, (size_t)n, sizeof(*v), cmp_double);
-	f.min = v[0];
-	f.med = v[n / 2];
-	return f;
-}
 
 /* ------------------------------------------------------------------ */
 /* A unit with one 4-level domain                                      */
@@ -271,10 +244,10 @@ static double time_hash(const struct plain_hash *h, unsigned int pages)
 	return (now_ns() - t0) / (double)iters;
 }
 
-static void print_row(const char *what, struct figure f, struct figure floor)
+static void print_row(const char *what, struct summary f, struct summary floor)
 {
-	printf("%-22s %9.1f %9.1f %12.2f %12.2f %7.2fx %7.2fx\n", what, f.min, f.med,
-	       1e3 / f.min, 1e3 / f.med, f.min / floor.min, f.med / floor.med);
+	printf("%-22s %9.1f %9.1f %12.2f %12.2f %7.2fx %7.2fx\n", what, f.min, f.median,
+	       1e3 / f.min, 1e3 / f.median, f.min / floor.min, f.median / floor.median);
 }
 
 int main(int argc, char **argv)
@@ -285,7 +258,7 @@ int main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	double hit[MAX_REPS], hfl[MAX_REPS], miss[MAX_REPS], wfl[MAX_REPS];
-	struct figure f_hit, f_hfl, f_miss, f_wfl;
+	struct summary f_hit, f_hfl, f_miss, f_wfl;
 	struct liommu_model_stats st0, st1;
 	struct plain_hash h;
 	struct rig rh, rm;
@@ -324,10 +297,10 @@ int main(int argc, char **argv)
 		wfl[k] = time_raw_walk(&rm, MISS_PAGES);
 		miss[k] = time_model(&rm, MISS_PAGES);
 	}
-	f_hit = summarise(hit, reps);
-	f_hfl = summarise(hfl, reps);
-	f_miss = summarise(miss, reps);
-	f_wfl = summarise(wfl, reps);
+	f_hit = summarize(hit, reps);
+	f_hfl = summarize(hfl, reps);
+	f_miss = summarize(miss, reps);
+	f_wfl = summarize(wfl, reps);
 	{
 		struct liommu_model_stats a, b;
 

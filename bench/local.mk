@@ -5,7 +5,7 @@ BENCH_BINS =
 # IOVA allocator fast path against a bump-allocator floor.
 BENCH_BINS += bench/bench-iova
 noinst_PROGRAMS += bench/bench-iova
-bench_bench_iova_SOURCES = bench/bench-iova.c
+bench_bench_iova_SOURCES = bench/bench-iova.c bench/bench-stats.h
 bench_bench_iova_LDADD = libiommu/libiommu.la
 # static archive: the bench selects the fallback handshake by a test hook
 bench_bench_iova_LDFLAGS = $(AM_LDFLAGS) -static
@@ -14,14 +14,14 @@ bench_bench_iova_LDFLAGS = $(AM_LDFLAGS) -static
 # (bump allocator + PTE store/clear in a 4-level table), one and two threads.
 BENCH_BINS += bench/bench-dma
 noinst_PROGRAMS += bench/bench-dma
-bench_bench_dma_SOURCES = bench/bench-dma.c
+bench_bench_dma_SOURCES = bench/bench-dma.c bench/bench-stats.h
 bench_bench_dma_LDADD = libiommu/libiommu.la
 
 # The software VT-d unit's translation: IOTLB hit against a plain hash
 # lookup, 4-level miss against a raw 4-load walk over the same tables.
 BENCH_BINS += bench/bench-translate
 noinst_PROGRAMS += bench/bench-translate
-bench_bench_translate_SOURCES = bench/bench-translate.c
+bench_bench_translate_SOURCES = bench/bench-translate.c bench/bench-stats.h
 bench_bench_translate_LDADD = libiommu/libiommu.la
 # static archive: the figure is the model's, not the PLT's and GOT's
 bench_bench_translate_LDFLAGS = $(AM_LDFLAGS) -static
