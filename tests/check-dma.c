@@ -860,6 +860,12 @@ START_TEST(optimistic_reuse_hit_writes_nothing)
 		ck_assert_uint_eq(iova2, iova + (i % 7) * 8);
 		ck_assert_int_eq(dev_write(&e, iova2, 4, (uint8_t)i), 0);
 		ck_assert_uint_eq(va[(i % 7) * 8], (uint8_t)i);
+		/* the reused record checks this map's length and offset, not
+		 * those of the mapping it was cached from */
+		ck_assert_int_eq(liommu_dma_unmap(e.dma, iova2, 99 + i, LIOMMU_DMA_FROM_DEVICE),
+				 -EINVAL);
+		ck_assert_int_eq(liommu_dma_unmap(e.dma, iova + ((i + 1) % 7) * 8, 100 + i,
+						  LIOMMU_DMA_FROM_DEVICE), -ENOENT);
 		ck_assert_int_eq(liommu_dma_unmap(e.dma, iova2, 100 + i, LIOMMU_DMA_FROM_DEVICE),
 				 0);
 	}

@@ -68,8 +68,10 @@ static void direct_fini(struct liommu_dma *dma)
 		liommu_domain_unmap(dma->dom, dma->ranges[i].pa, dma->ranges[i].len);
 }
 
-static int direct_map(struct liommu_dma *dma, struct liommu__dma_map *m, bool *hit)
+static int direct_map(struct liommu_dma *dma, struct liommu__dma_map **mp, bool *hit)
 {
+	struct liommu__dma_map *m = *mp;
+
 	if (!inside(dma, m->pa, m->npages))
 		return -ERANGE;
 	m->iova = m->pa;

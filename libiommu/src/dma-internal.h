@@ -58,9 +58,14 @@ struct liommu_dma;
  *            block.
  * @fini:     retire everything stale and free the state; the reclaimer
  *            is already stopped.  Optional.
- * @map:      fill @m->iova (and @m->alloc_size) for @m->pa, @m->npages,
- *            @m->prot; *@hit tells a reuse-cache hit.  DIRECT is given
- *            the unrounded buffer's pages and only checks them.
+ * @map:      map the request *@mp (on the caller's stack: @pa, @npages,
+ *            @prot, @off, @len filled in): set the record's @iova (and
+ *            @alloc_size).  Tracked strategies point *@mp at a record
+ *            of their own (liommu__dma_map_new(), or a cached one, which
+ *            takes the request's @off and @len) that the front end
+ *            puts in the live table; *@hit tells a reuse-cache hit.
+ *            DIRECT is given the unrounded buffer's pages, only checks
+ *            them and leaves *@mp alone.
  * @unmap:    end @m (already out of the live table); the strategy owns
  *            @m from here and frees it with liommu__dma_map_free(),
  *            whatever it returns.  For @untracked strategies @m is the
@@ -79,7 +84,7 @@ struct liommu__dma_ops {
 	bool untracked;
 	int (*init)(struct liommu_dma *dma);
 	void (*fini)(struct liommu_dma *dma);
-	int (*map)(struct liommu_dma *dma, struct liommu__dma_map *m, bool *hit);
+	int (*map)(struct liommu_dma *dma, struct liommu__dma_map **mp, bool *hit);
 	int (*unmap)(struct liommu_dma *dma, struct liommu__dma_map *m);
 	int (*unmap_many)(struct liommu_dma *dma, struct liommu__dma_map **m, size_t n);
 	int (*drain)(struct liommu_dma *dma);
@@ -94,12 +99,14 @@ extern const struct liommu__dma_ops liommu__dma_optimistic_ops;
 extern const struct liommu__dma_ops liommu__dma_deferred_ops;
 
 /*
- * Per-thread counter blocks: a thread picks a slot once (round robin) and
- * keeps it, so counters are mostly written by one thread and the cache
- * line rarely moves.  Sums are exact; relaxed atomics because slots may
- * still be shared by more threads than slots.
+ * Per-thread counter blocks, indexed by the thread's domain counter shard
+ * (internal.h, liommu__stat_shard()): blocks 0 .. LIOMMU_STAT_SHARED - 1
+ * are owned by one thread at a time, which updates them with a relaxed
+ * load and store (no locked RMW); threads beyond those share the last
+ * block and update it with relaxed RMWs.  Sums are exact once the calls
+ * in flight have returned; readers load relaxed.
  */
-#define LIOMMU__DMA_SLOTS	16
+#define LIOMMU__DMA_SLOTS	LIOMMU_STAT_SHARDS
 
 struct liommu__dma_counters {
 	_Atomic uint64_t maps;
@@ -107,7 +114,7 @@ struct liommu__dma_counters {
 	_Atomic uint64_t reuse_hits;
 	_Atomic uint64_t retired;
 	_Atomic uint64_t flushes;
-	_Atomic int64_t live_pages;	/* map adds, unmap subtracts */
+	_Atomic uint64_t live_pages;	/* map adds, unmap subtracts (mod 2^64) */
 } __attribute__((aligned(LIOMMU__CACHELINE)));
 
 /* A shard of the live table: mappings keyed by IOVA. */
@@ -167,17 +174,30 @@ static inline void liommu__dma_cpu_relax(void)
 /* Monotonic time in nanoseconds. */
 uint64_t liommu__dma_now_ns(void);
 
-/* The calling thread's slot, 0 .. LIOMMU__DMA_SLOTS - 1, fixed per thread. */
-unsigned int liommu__dma_slot(void);
+/* The calling thread's slot, 0 .. LIOMMU__DMA_SLOTS - 1: its domain
+ * counter shard, fixed while the thread lives. */
+static inline unsigned int liommu__dma_slot(void)
+{
+	return liommu__stat_shard();
+}
 
 static inline struct liommu__dma_counters *liommu__dma_ctr(struct liommu_dma *dma)
 {
 	return &dma->ctr[liommu__dma_slot()];
 }
 
+/*
+ * Add @n to a counter of the calling thread's block (liommu__dma_ctr(),
+ * so liommu__stat_slot is set).  The block's owner alone writes it: a
+ * plain load and store, no locked RMW; the shared block needs the RMW.
+ */
 static inline void liommu__dma_count(_Atomic uint64_t *c, uint64_t n)
 {
-	atomic_fetch_add_explicit(c, n, memory_order_relaxed);
+	if (liommu__stat_slot - 1 != LIOMMU_STAT_SHARED)
+		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+				      memory_order_relaxed);
+	else
+		atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
 /*
@@ -193,8 +213,18 @@ int liommu__dma_iova_alloc(struct liommu_dma *dma, struct liommu__dma_map *m);
 /* Give @m's IOVA back; only once no translation of it can remain. */
 void liommu__dma_iova_free(struct liommu_dma *dma, struct liommu__dma_map *m);
 
-struct liommu__dma_map *liommu__dma_map_alloc(void);
+/* A heap copy of the request @req (a record for the live table); NULL
+ * when out of memory. */
+struct liommu__dma_map *liommu__dma_map_new(const struct liommu__dma_map *req);
 void liommu__dma_map_free(struct liommu__dma_map *m);
+
+/*
+ * Map the request *@mp afresh: a record of its own (liommu__dma_map_new()),
+ * IOVA space, PTEs; *@mp then points at the record.  A failure leaves
+ * nothing allocated or mapped.  Return: 0, -ENOMEM, -ENOSPC, or the
+ * domain's error.
+ */
+int liommu__dma_map_fresh(struct liommu_dma *dma, struct liommu__dma_map **mp);
 
 /*
  * Tell the reclaimer that something becomes due at @due_ns.  Cheap when

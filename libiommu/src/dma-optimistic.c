@@ -292,13 +292,12 @@ static void opt_fini(struct liommu_dma *dma)
 	dma->priv = NULL;
 }
 
-static int opt_map(struct liommu_dma *dma, struct liommu__dma_map *m, bool *hit)
+static int opt_map(struct liommu_dma *dma, struct liommu__dma_map **mp, bool *hit)
 {
 	struct opt *o = dma->priv;
+	struct liommu__dma_map *m = *mp, *c;
 	uint64_t h = opt_hash(m->pa, m->npages, m->prot);
 	struct opt_shard *s = opt_shard_of(o, h);
-	struct liommu__dma_map *c;
-	int ret;
 
 	pthread_mutex_lock(&s->lock);
 	for (c = s->bucket[h & (s->nbuckets - 1)]; c; c = c->next)
@@ -307,24 +306,16 @@ static int opt_map(struct liommu_dma *dma, struct liommu__dma_map *m, bool *hit)
 	if (c)
 		opt_unlink_locked(s, c, h);
 	pthread_mutex_unlock(&s->lock);
-	if (c) {
-		/* The cached mapping is still present in the table: reuse its
-		 * IOVA as it is, no PTE write, no invalidation. */
-		m->iova = c->iova;
-		m->alloc_size = c->alloc_size;
-		liommu__dma_map_free(c);
-		*hit = true;
-		return 0;
-	}
-
-	ret = liommu__dma_iova_alloc(dma, m);
-	if (ret)
-		return ret;
-	ret = liommu_domain_map(dma->dom, m->iova, m->pa, m->npages << VTD_PAGE_SHIFT,
-				m->prot);
-	if (ret)
-		liommu__dma_iova_free(dma, m);
-	return ret;
+	if (!c)
+		return liommu__dma_map_fresh(dma, mp);
+	/* The cached mapping is still present in the table: it becomes the
+	 * live record as it is, no allocation, no PTE write, no
+	 * invalidation; only the caller's offset and length are new. */
+	c->off = m->off;
+	c->len = m->len;
+	*mp = c;
+	*hit = true;
+	return 0;
 }
 
 static int opt_unmap(struct liommu_dma *dma, struct liommu__dma_map *m)

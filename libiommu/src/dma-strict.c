@@ -81,18 +81,9 @@ static void strict_fini(struct liommu_dma *dma)
 	dma->priv = NULL;
 }
 
-static int strict_map(struct liommu_dma *dma, struct liommu__dma_map *m, bool *hit)
+static int strict_map(struct liommu_dma *dma, struct liommu__dma_map **mp, bool *hit)
 {
-	int ret = liommu__dma_iova_alloc(dma, m);
-
-	if (ret)
-		return ret;
-	/* A failed map leaves nothing mapped (liommu_domain_map()). */
-	ret = liommu_domain_map(dma->dom, m->iova, m->pa, m->npages << VTD_PAGE_SHIFT,
-				m->prot);
-	if (ret)
-		liommu__dma_iova_free(dma, m);
-	return ret;
+	return liommu__dma_map_fresh(dma, mp);
 }
 
 /*

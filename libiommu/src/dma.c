@@ -73,17 +73,6 @@ uint64_t liommu__dma_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-unsigned int liommu__dma_slot(void)
-{
-	static atomic_uint next_slot;
-	static _Thread_local unsigned int slot;	/* slot + 1; 0 = none yet */
-
-	if (!slot)
-		slot = atomic_fetch_add_explicit(&next_slot, 1, memory_order_relaxed) %
-		       LIOMMU__DMA_SLOTS + 1;
-	return slot - 1;
-}
-
 void liommu__dma_flushed(struct liommu_dma *dma)
 {
 	uint64_t end;
@@ -98,18 +87,15 @@ void liommu__dma_flushed(struct liommu_dma *dma)
 }
 
 /*
- * malloc + memset, not calloc: glibc's calloc skips the per-thread tcache
- * and takes the arena path (_int_malloc) every time, about a third of an
- * OPTIMISTIC reuse hit.  GCC turns malloc followed by memset(0) back into
- * calloc; the empty asm hides the pointer's origin so it cannot.
+ * malloc + copy, not calloc: glibc's calloc skips the per-thread tcache
+ * and takes the arena path (_int_malloc) every time.
  */
-struct liommu__dma_map *liommu__dma_map_alloc(void)
+struct liommu__dma_map *liommu__dma_map_new(const struct liommu__dma_map *req)
 {
 	struct liommu__dma_map *m = malloc(sizeof(*m));
 
-	__asm__("" : "+r"(m));
 	if (m)
-		memset(m, 0, sizeof(*m));
+		*m = *req;
 	return m;
 }
 
@@ -148,6 +134,31 @@ void liommu__dma_iova_free(struct liommu_dma *dma, struct liommu__dma_map *m)
 		liommu__log(dma->unit, LOG_ERR, "dma: IOVA %#llx+%#llx free failed (%d)",
 			    (unsigned long long)m->iova,
 			    (unsigned long long)m->alloc_size, ret);
+}
+
+int liommu__dma_map_fresh(struct liommu_dma *dma, struct liommu__dma_map **mp)
+{
+	struct liommu__dma_map *m = liommu__dma_map_new(*mp);
+	int ret;
+
+	if (!m)
+		return -ENOMEM;
+	ret = liommu__dma_iova_alloc(dma, m);
+	if (ret)
+		goto err_free;
+	/* A failed map leaves nothing mapped (liommu_domain_map()). */
+	ret = liommu_domain_map(dma->dom, m->iova, m->pa, m->npages << VTD_PAGE_SHIFT,
+				m->prot);
+	if (ret)
+		goto err_iova;
+	*mp = m;
+	return 0;
+
+err_iova:
+	liommu__dma_iova_free(dma, m);
+err_free:
+	liommu__dma_map_free(m);
+	return ret;
 }
 
 /* ------------------------------------------------------------------ */
@@ -651,7 +662,13 @@ static int check_buf(uint64_t addr, uint64_t len, enum liommu_dma_dir dir)
 int liommu_dma_map(struct liommu_dma *dma, uint64_t pa, uint64_t len,
 		   enum liommu_dma_dir dir, uint64_t *iova)
 {
-	struct liommu__dma_map stack, *m;
+	struct liommu__dma_map req = {
+		.pa = pa & VTD_PAGE_MASK,
+		.off = (unsigned int)(pa & ~VTD_PAGE_MASK),
+		.len = len,
+		.prot = (unsigned int)dir,
+	};
+	struct liommu__dma_map *m = &req;
 	struct liommu__dma_counters *ctr;
 	bool hit = false;
 	int ret;
@@ -661,33 +678,18 @@ int liommu_dma_map(struct liommu_dma *dma, uint64_t pa, uint64_t len,
 	ret = check_buf(pa, len, dir);
 	if (ret)
 		return ret;
-	if (dma->ops->untracked) {
-		m = &stack;
-		memset(m, 0, sizeof(*m));
-	} else {
-		m = liommu__dma_map_alloc();
-		if (!m)
-			return -ENOMEM;
-	}
-	m->pa = pa & VTD_PAGE_MASK;
-	m->off = (unsigned int)(pa & ~VTD_PAGE_MASK);
-	m->len = len;
-	m->npages = pages_of(pa, len);
-	m->prot = (unsigned int)dir;
-	ret = dma->ops->map(dma, m, &hit);
-	if (ret) {
-		if (m != &stack)
-			liommu__dma_map_free(m);
+	req.npages = pages_of(pa, len);
+	ret = dma->ops->map(dma, &m, &hit);
+	if (ret)
 		return ret;
-	}
 	*iova = m->iova + m->off;
-	if (m != &stack)
+	if (!dma->ops->untracked)
 		live_insert(dma, m);
 	ctr = liommu__dma_ctr(dma);
 	liommu__dma_count(&ctr->maps, 1);
 	if (hit)
 		liommu__dma_count(&ctr->reuse_hits, 1);
-	atomic_fetch_add_explicit(&ctr->live_pages, (int64_t)m->npages, memory_order_relaxed);
+	liommu__dma_count(&ctr->live_pages, req.npages);
 	return 0;
 }
 
@@ -722,7 +724,7 @@ int liommu_dma_unmap(struct liommu_dma *dma, uint64_t iova, uint64_t len,
 	if (ret == -ENOENT && dma->ops->untracked)
 		return ret;
 	ctr = liommu__dma_ctr(dma);
-	atomic_fetch_sub_explicit(&ctr->live_pages, (int64_t)npages, memory_order_relaxed);
+	liommu__dma_count(&ctr->live_pages, -npages);
 	if (!ret)
 		liommu__dma_count(&ctr->unmaps, 1);
 	return ret;
@@ -793,8 +795,7 @@ int liommu_dma_unmap_sg(struct liommu_dma *dma, const struct liommu_dma_sg *sg,
 			pages += m.npages;
 		}
 		ctr = liommu__dma_ctr(dma);
-		atomic_fetch_sub_explicit(&ctr->live_pages, (int64_t)pages,
-					  memory_order_relaxed);
+		liommu__dma_count(&ctr->live_pages, -pages);
 		liommu__dma_count(&ctr->unmaps, n);
 		return 0;
 	}
@@ -824,7 +825,7 @@ int liommu_dma_unmap_sg(struct liommu_dma *dma, const struct liommu_dma_sg *sg,
 	}
 	free(ms);
 	ctr = liommu__dma_ctr(dma);
-	atomic_fetch_sub_explicit(&ctr->live_pages, (int64_t)pages, memory_order_relaxed);
+	liommu__dma_count(&ctr->live_pages, -pages);
 	if (!ret)
 		liommu__dma_count(&ctr->unmaps, n);
 	return ret;
@@ -851,7 +852,7 @@ void liommu_dma_get_stats(struct liommu_dma *dma, struct liommu_dma_stats *st)
 {
 	struct liommu_domain_stats ds;
 	struct liommu_unit_stats us;
-	int64_t live = 0;
+	uint64_t live = 0;
 	unsigned int i;
 
 	memset(st, 0, sizeof(*st));
@@ -869,7 +870,9 @@ void liommu_dma_get_stats(struct liommu_dma *dma, struct liommu_dma_stats *st)
 		st->flushes += atomic_load_explicit(&c->flushes, memory_order_relaxed);
 		live += atomic_load_explicit(&c->live_pages, memory_order_relaxed);
 	}
-	st->live_pages = live > 0 ? (uint64_t)live : 0;
+	/* The blocks' sum mod 2^64 is the signed total: a block that only
+	 * unmapped holds a "negative" count. */
+	st->live_pages = (int64_t)live > 0 ? live : 0;
 	liommu_domain_get_stats(dma->dom, &ds);
 	liommu_unit_get_stats(dma->unit, &us);
 	st->pte_writes = ds.pte_writes - dma->base_pte_writes;
