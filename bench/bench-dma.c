@@ -26,10 +26,10 @@
  * the two-thread aggregate throughput over the one-thread throughput,
  * from medians.
  *
- *   bench-dma [--iters N] [--reps R] [--only KIND]
+ *   bench-dma [--iters N] [--reps R] [--only KIND [--threads 1|2]]
  *
  * --only runs one strategy (or "floor") alone, for a profiler; it prints
- * no table.
+ * no table.  --threads restricts it to one or two threads.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -57,6 +57,7 @@
 static uint64_t iters = 200000;
 static int reps = 7;
 static int only = -1;		/* --only: run one kind (for profiling) */
+static int only_threads;	/* --threads: with --only, 1 or 2 threads only */
 
 /* ------------------------------------------------------------------ */
 /* The floor: bump allocator + PTE store and clear in a 4-level table   */
@@ -328,6 +329,7 @@ int main(int argc, char **argv)
 		{ "iters", required_argument, NULL, 'n' },
 		{ "reps", required_argument, NULL, 'r' },
 		{ "only", required_argument, NULL, 'o' },
+		{ "threads", required_argument, NULL, 't' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
@@ -338,7 +340,7 @@ int main(int argc, char **argv)
 	struct env e;
 	int c, k, i, nt, err;
 
-	while ((c = getopt_long(argc, argv, "n:r:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:r:o:t:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			for (only = 0; only < NKINDS; only++)
@@ -349,6 +351,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 't':
+			only_threads = atoi(optarg);
+			if (only_threads != 1 && only_threads != 2) {
+				fprintf(stderr, "bench-dma: --threads is 1 or 2\n");
+				return 2;
+			}
+			break;
 		case 'n':
 			iters = strtoull(optarg, NULL, 0);
 			break;
@@ -356,7 +365,7 @@ int main(int argc, char **argv)
 			reps = atoi(optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: %s [--iters N] [--reps R] [--only KIND]\n",
+			fprintf(stderr, "usage: %s [--iters N] [--reps R] [--only KIND [--threads 1|2]]\n",
 				argv[0]);
 			return c == 'h' ? 0 : 2;
 		}
@@ -373,7 +382,8 @@ int main(int argc, char **argv)
 	if (only >= 0) {
 		for (i = 0; i < reps; i++)
 			for (nt = 1; nt <= 2; nt++)
-				printf("%s, %d thread(s): %.1f ns per pair\n", kind_name[only], nt,
+				if (!only_threads || nt == only_threads)
+					printf("%s, %d thread(s): %.1f ns per pair\n", kind_name[only], nt,
 				       measure(&e, only, nt, NULL, NULL));
 		goto out;
 	}

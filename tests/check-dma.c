@@ -1029,6 +1029,127 @@ START_TEST(optimistic_age_holds_under_traffic)
 }
 END_TEST
 
+/*
+ * The reuse cache is per thread, the quota per instance: a thread whose
+ * unmaps find every token held by cached mappings of another thread's
+ * cache retires at once (the quota holds); once that thread has taken
+ * its buffers back (its tokens idle), a third thread unmapping them
+ * (through the live table's other shards, validated as ever) takes over
+ * the idle tokens and caches them with no invalidation.
+ */
+enum { XT_QUOTA = 8 };
+
+struct xt_arg {
+	struct env *e;
+	uint64_t pa[XT_QUOTA], iova[XT_QUOTA];
+	bool unmap;		/* map and unmap; else map only (hits) */
+	int err;
+};
+
+static void *xt_worker(void *p)
+{
+	struct xt_arg *a = p;
+	unsigned int i;
+
+	for (i = 0; i < XT_QUOTA && !a->err; i++) {
+		if (liommu_dma_map(a->e->dma, a->pa[i], 100, LIOMMU_DMA_TO_DEVICE, &a->iova[i]))
+			a->err = 1;
+		else if (a->unmap &&
+			 liommu_dma_unmap(a->e->dma, a->iova[i], 100, LIOMMU_DMA_TO_DEVICE))
+			a->err = 2;
+	}
+	return NULL;
+}
+
+static void xt_run(struct xt_arg *a, bool unmap)
+{
+	pthread_t th;
+
+	a->unmap = unmap;
+	ck_assert_int_eq(pthread_create(&th, NULL, xt_worker, a), 0);
+	ck_assert_int_eq(pthread_join(th, NULL), 0);
+	ck_assert_int_eq(a->err, 0);
+}
+
+START_TEST(optimistic_quota_is_shared_by_thread_caches)
+{
+	struct liommu_dma_stats st0, st;
+	struct xt_arg a = { .e = NULL };
+	uint64_t pa, iova, first[XT_QUOTA];
+	struct env e;
+	unsigned int i;
+
+	env_up(&e, LIOMMU_DMA_OPTIMISTIC, (struct liommu_dma_config){
+		.quota = XT_QUOTA, .opt_batch = 2, .age_ns = 10ull * 1000000000 });
+	a.e = &e;
+	for (i = 0; i < XT_QUOTA; i++)
+		a.pa[i] = buf(&e, PG, 0, NULL);
+	/* this thread takes its counter slot (and so its cache) first */
+	pa = buf(&e, PG, 0, NULL);
+	ck_assert_int_eq(liommu_dma_map(e.dma, pa, PG, LIOMMU_DMA_TO_DEVICE, &iova), 0);
+	ck_assert_int_eq(liommu_dma_unmap(e.dma, iova, PG, LIOMMU_DMA_TO_DEVICE), 0);
+	ck_assert_int_eq(liommu_dma_drain(e.dma), 0);
+	stats(&e, &st0);
+	ck_assert_uint_eq(st0.retired, 1);
+	ck_assert_uint_eq(st0.flushes, 1);
+	/* another thread caches XT_QUOTA mappings: every token */
+	xt_run(&a, true);
+	memcpy(first, a.iova, sizeof(first));
+	stats(&e, &st0);
+	ck_assert_uint_eq(st0.stale_pages, XT_QUOTA);
+	ck_assert_uint_eq(st0.retired, 1);
+	/* this thread finds no token: each unmap retires its own mapping */
+	for (i = 0; i < 3; i++) {
+		ck_assert_int_eq(liommu_dma_map(e.dma, pa, PG, LIOMMU_DMA_TO_DEVICE, &iova), 0);
+		ck_assert_int_eq(dev_read(&e, iova, (uint8_t[8]){ 0 }, 8), 0);
+		ck_assert_int_eq(liommu_dma_unmap(e.dma, iova, PG, LIOMMU_DMA_TO_DEVICE), 0);
+		ck_assert_int_eq(dev_read(&e, iova, (uint8_t[8]){ 0 }, 8), -EFAULT);
+		clear_faults(&e);
+		stats(&e, &st);
+		ck_assert_uint_eq(st.stale_pages, XT_QUOTA);
+		ck_assert_uint_eq(st.retired, i + 2);
+		ck_assert_uint_eq(st.flushes, i + 2);
+		ck_assert_uint_eq(st.reuse_hits, 0);
+	}
+	/* the other thread (a new one: same slot or not) maps its buffers
+	 * again; hits only where it lands on the first thread's cache */
+	xt_run(&a, false);
+	stats(&e, &st);
+	ck_assert_uint_eq(st.stale_pages, XT_QUOTA - st.reuse_hits);
+	for (i = 0; i < XT_QUOTA; i++)
+		if (a.iova[i] != first[i])
+			ck_assert_uint_eq(st.reuse_hits, 0);
+	/* unmapped here, from another live-table shard: checked as ever */
+	for (i = 0; i < XT_QUOTA; i++) {
+		ck_assert_int_eq(liommu_dma_unmap(e.dma, a.iova[i], 99, LIOMMU_DMA_TO_DEVICE),
+				 -EINVAL);
+		ck_assert_int_eq(liommu_dma_unmap(e.dma, a.iova[i] + 1, 100,
+						  LIOMMU_DMA_TO_DEVICE), -ENOENT);
+		ck_assert_int_eq(liommu_dma_unmap(e.dma, a.iova[i], 100, LIOMMU_DMA_FROM_DEVICE),
+				 -EINVAL);
+		ck_assert_int_eq(liommu_dma_unmap(e.dma, a.iova[i], 100, LIOMMU_DMA_TO_DEVICE), 0);
+		ck_assert_int_eq(liommu_dma_unmap(e.dma, a.iova[i], 100, LIOMMU_DMA_TO_DEVICE),
+				 -ENOENT);
+		stats(&e, &st);
+		ck_assert_uint_le(st.stale_pages, XT_QUOTA);
+	}
+	stats(&e, &st);
+	ck_assert_uint_eq(st.live_pages, 0);
+	ck_assert_uint_le(st.stale_pages, XT_QUOTA);
+	if (st.reuse_hits == XT_QUOTA) {
+		/* all idle tokens taken over: cached, no invalidation */
+		ck_assert_uint_eq(st.stale_pages, XT_QUOTA);
+		ck_assert_uint_eq(st.flushes, 4);
+	}
+	ck_assert_int_eq(liommu_dma_drain(e.dma), 0);
+	stats(&e, &st);
+	ck_assert_uint_eq(st.stale_pages, 0);
+	ck_assert_uint_eq(st.mapped_pages, 0);
+	ck_assert_uint_eq(iova_allocated(&e), 0);
+	env_down(&e);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* DEFERRED                                                            */
 /* ------------------------------------------------------------------ */
@@ -1385,6 +1506,7 @@ Suite *dma_suite(void)
 	tcase_add_test(tc, optimistic_quota_holds);
 	tcase_add_test(tc, optimistic_age_holds_when_idle);
 	tcase_add_test(tc, optimistic_age_holds_under_traffic);
+	tcase_add_test(tc, optimistic_quota_is_shared_by_thread_caches);
 	tcase_set_timeout(tc, TC_TIMEOUT);
 	suite_add_tcase(s, tc);
 

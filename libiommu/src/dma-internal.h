@@ -117,14 +117,17 @@ struct liommu__dma_counters {
 	_Atomic uint64_t live_pages;	/* map adds, unmap subtracts (mod 2^64) */
 } __attribute__((aligned(LIOMMU__CACHELINE)));
 
-/* A shard of the live table: mappings keyed by IOVA. */
+/*
+ * A shard of the live table: mappings keyed by IOVA, one shard per
+ * counter slot (the mapping thread's).  @count is written under @lock and
+ * read without it as a hint (dma.c, live_remove()).
+ */
 struct liommu__dma_live {
 	pthread_mutex_t lock;
 	struct liommu__dma_map **bucket;
 	uint64_t nbuckets;		/* power of two */
-	uint64_t count;
+	_Atomic uint64_t count;
 } __attribute__((aligned(LIOMMU__CACHELINE)));
-#define LIOMMU__DMA_LIVE_SHARDS	64
 
 struct liommu_dma {
 	struct liommu_domain *dom;
@@ -155,7 +158,7 @@ struct liommu_dma {
 	_Atomic uint64_t due;
 
 	struct liommu__dma_counters ctr[LIOMMU__DMA_SLOTS];
-	struct liommu__dma_live live[LIOMMU__DMA_LIVE_SHARDS];
+	struct liommu__dma_live live[LIOMMU__DMA_SLOTS];
 };
 
 /* A spin-wait hint to the CPU. */

@@ -20,16 +20,29 @@
  *    with no further calls, with half the age left for scheduling delay
  *    and the invalidation itself.
  *
- * Concurrency: the cache is split into shards by hash of the key, each a
- * hash table plus a FIFO (oldest first) under its own mutex, held only for
- * list edits; PTE clearing, the invalidation and IOVA freeing run outside
- * it, under a retirement mutex that is held from a batch's pull to the end
- * of its invalidation (so a drain cannot overtake a batch in flight).  A
- * map or an unmap that neither overflows nor hits a retirement takes one
- * shard lock and no other lock.  The quota is divided between the shards (their quotas add up to
- * @quota exactly); retirement order is exact FIFO within a shard and
- * approximately FIFO overall.  Small quotas (< 64) get a single shard, so
- * the order is exact.
+ * Concurrency: the cache is made of per-thread caches, one per counter
+ * slot of dma.c (a thread keeps its slot; the first LIOMMU_STAT_SHARED
+ * threads have one each, later threads share the last), as Linux keeps
+ * its IOVA caches per CPU.  unmap() parks a mapping in the calling
+ * thread's cache and map() looks in the calling thread's cache, so a
+ * thread that maps and unmaps its own buffers touches its own cache's
+ * lock and lines only.  A map that misses there is an ordinary miss
+ * (a new IOVA), even if another thread's cache holds the buffer: that
+ * entry ages out.  Each cache is a hash table plus a FIFO (oldest
+ * first) under its own mutex, held only for list edits.
+ *
+ * The quota is kept with tokens: every cached mapping holds one, a cache
+ * never holds more mappings than tokens, and the tokens of all caches
+ * plus the free pool add up to @quota exactly.  A cache that needs one
+ * takes a handful from the pool (one atomic operation per handful); when
+ * the pool is empty it takes the idle tokens of other caches, and when
+ * there are none it retires its own oldest batch (PTEs cleared, one
+ * IOTLB invalidation and wait for the whole batch, then the IOVAs
+ * freed).  The reclaimer gives a cache's idle tokens back to the pool.
+ * Retirement (PTE clearing, the invalidation, IOVA freeing) runs outside
+ * the cache locks, under a retirement mutex that is held from a batch's
+ * pull to the end of its invalidation (so a drain cannot overtake a batch
+ * in flight).  Retirement order is exact FIFO within a cache.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -38,18 +51,17 @@
 
 #include "dma-internal.h"
 
-#define OPT_MAX_SHARDS		8u
-#define OPT_PAGES_PER_SHARD	32u	/* quota needed for one more shard */
+#define OPT_NCACHES		LIOMMU__DMA_SLOTS
+#define OPT_MIN_BUCKETS		16u
 
-struct opt_shard {
+struct opt_cache {
 	pthread_mutex_t lock;
 	struct liommu__dma_map **bucket;	/* chains through ->next */
-	uint64_t nbuckets;			/* power of two, >= 2 * quota */
+	uint64_t nbuckets;			/* power of two */
 	struct liommu__dma_map *oldest;		/* FIFO head */
 	struct liommu__dma_map *newest;		/* FIFO tail */
-	unsigned int count;
-	unsigned int quota;
-	unsigned int batch;
+	unsigned int count;			/* <= tokens, outside the lock */
+	_Atomic unsigned int tokens;		/* quota share held */
 	_Atomic uint64_t pages;			/* written under lock */
 } __attribute__((aligned(LIOMMU__CACHELINE)));
 
@@ -58,14 +70,16 @@ struct opt {
 	 * Held from the pull of a batch until its invalidation completed, so
 	 * liommu_dma_drain() cannot return while a batch pulled by another
 	 * thread (an overflow, or the reclaimer) is still reachable.  Taken
-	 * before a shard lock.  Retirements are serialised by the unit's
+	 * before a cache lock.  Retirements are serialised by the unit's
 	 * invalidation queue anyway.
 	 */
 	pthread_mutex_t retire_lock;
-	unsigned int nshards;
 	uint64_t half_age;
+	unsigned int batch;			/* retired per overflow */
+	unsigned int grab;			/* tokens taken from the pool at once */
 	_Atomic uint64_t retiring_pages;	/* pulled, invalidation pending */
-	struct opt_shard shard[];
+	_Alignas(LIOMMU__CACHELINE) _Atomic unsigned int pool;	/* free tokens */
+	struct opt_cache cache[OPT_NCACHES];
 };
 
 /*
@@ -116,11 +130,6 @@ static inline uint64_t opt_hash(uint64_t pa, uint64_t npages, unsigned int prot)
 	return h ^ (h >> 29);
 }
 
-static inline struct opt_shard *opt_shard_of(struct opt *o, uint64_t h)
-{
-	return &o->shard[(h >> 40) % o->nshards];
-}
-
 static inline bool opt_key_eq(const struct liommu__dma_map *c,
 			      const struct liommu__dma_map *m)
 {
@@ -128,9 +137,9 @@ static inline bool opt_key_eq(const struct liommu__dma_map *c,
 }
 
 /* Unlink @c from its hash chain and the FIFO. */
-static void opt_unlink_locked(struct opt_shard *s, struct liommu__dma_map *c, uint64_t h)
+static void opt_unlink_locked(struct opt_cache *k, struct liommu__dma_map *c, uint64_t h)
 {
-	struct liommu__dma_map **pp = &s->bucket[h & (s->nbuckets - 1)];
+	struct liommu__dma_map **pp = &k->bucket[h & (k->nbuckets - 1)];
 
 	while (*pp != c)
 		pp = &(*pp)->next;
@@ -138,31 +147,135 @@ static void opt_unlink_locked(struct opt_shard *s, struct liommu__dma_map *c, ui
 	if (c->older)
 		c->older->newer = c->newer;
 	else
-		s->oldest = c->newer;
+		k->oldest = c->newer;
 	if (c->newer)
 		c->newer->older = c->older;
 	else
-		s->newest = c->older;
+		k->newest = c->older;
 	c->next = c->older = c->newer = NULL;
-	s->count--;
-	atomic_store_explicit(&s->pages, atomic_load_explicit(&s->pages, memory_order_relaxed) -
+	k->count--;
+	atomic_store_explicit(&k->pages, atomic_load_explicit(&k->pages, memory_order_relaxed) -
 			      c->npages, memory_order_relaxed);
+}
+
+/* Link @m as the newest entry. */
+static void opt_link_locked(struct opt_cache *k, struct liommu__dma_map *m, uint64_t h)
+{
+	struct liommu__dma_map **b = &k->bucket[h & (k->nbuckets - 1)];
+
+	m->next = *b;
+	*b = m;
+	m->older = k->newest;
+	m->newer = NULL;
+	if (k->newest)
+		k->newest->newer = m;
+	else
+		k->oldest = m;
+	k->newest = m;
+	k->count++;
+	atomic_store_explicit(&k->pages, atomic_load_explicit(&k->pages, memory_order_relaxed) +
+			      m->npages, memory_order_relaxed);
+}
+
+/* Double the hash table once it holds more entries than buckets; when
+ * that allocation fails, the chains just get longer. */
+static void opt_grow_locked(struct opt_cache *k)
+{
+	uint64_t n = k->nbuckets * 2, i;
+	struct liommu__dma_map **nb, *c, *next;
+
+	if (k->count <= k->nbuckets)
+		return;
+	nb = calloc(n, sizeof(*nb));
+	if (!nb)
+		return;
+	for (i = 0; i < k->nbuckets; i++) {
+		for (c = k->bucket[i]; c; c = next) {
+			uint64_t j = opt_hash(c->pa, c->npages, c->prot) & (n - 1);
+
+			next = c->next;
+			c->next = nb[j];
+			nb[j] = c;
+		}
+	}
+	free(k->bucket);
+	k->bucket = nb;
+	k->nbuckets = n;
+}
+
+/* Tokens are counted under the cache's lock; the atomic lets
+ * opt_steal() skip caches that hold none without taking their lock. */
+static unsigned int opt_tokens(const struct opt_cache *k)
+{
+	return atomic_load_explicit(&k->tokens, memory_order_relaxed);
+}
+
+static void opt_set_tokens_locked(struct opt_cache *k, unsigned int n)
+{
+	atomic_store_explicit(&k->tokens, n, memory_order_relaxed);
+}
+
+/* Take up to @want tokens from the pool.  Return: how many. */
+static unsigned int opt_pool_take(struct opt *o, unsigned int want)
+{
+	unsigned int have = atomic_load_explicit(&o->pool, memory_order_relaxed), n;
+
+	do {
+		n = have < want ? have : want;
+		if (!n)
+			return 0;
+	} while (!atomic_compare_exchange_weak_explicit(&o->pool, &have, have - n,
+							memory_order_relaxed,
+							memory_order_relaxed));
+	return n;
+}
+
+static void opt_pool_give(struct opt *o, unsigned int n)
+{
+	if (n)
+		atomic_fetch_add_explicit(&o->pool, n, memory_order_relaxed);
+}
+
+/* Give @k's idle tokens (those no cached mapping holds) to the pool. */
+static void opt_return_idle_locked(struct opt *o, struct opt_cache *k)
+{
+	opt_pool_give(o, opt_tokens(k) - k->count);
+	opt_set_tokens_locked(k, k->count);
+}
+
+/* The pool is empty: take the idle tokens of the other caches.  No
+ * lock held on entry.  Return: how many. */
+static unsigned int opt_steal(struct opt *o, struct opt_cache *self)
+{
+	unsigned int i, got = 0;
+
+	for (i = 0; i < OPT_NCACHES; i++) {
+		struct opt_cache *k = &o->cache[i];
+
+		if (k == self || !opt_tokens(k))
+			continue;
+		pthread_mutex_lock(&k->lock);
+		got += opt_tokens(k) - k->count;
+		opt_set_tokens_locked(k, k->count);
+		pthread_mutex_unlock(&k->lock);
+	}
+	return got;
 }
 
 /*
  * Pull up to @max of the oldest entries (all with @max = UINT_MAX), or
  * only those cached at or before @cutoff_ns, onto the list *@out (chained
- * through ->next).  Return: pages pulled.
+ * through ->next).  Their tokens stay with @k.  Return: pages pulled.
  */
-static uint64_t opt_pull_locked(struct opt *o, struct opt_shard *s, unsigned int max,
+static uint64_t opt_pull_locked(struct opt *o, struct opt_cache *k, unsigned int max,
 				uint64_t cutoff_ns, struct liommu__dma_map **out)
 {
 	uint64_t pages = 0;
 
-	while (max-- && s->oldest && s->oldest->t_ns <= cutoff_ns) {
-		struct liommu__dma_map *c = s->oldest;
+	while (max-- && k->oldest && k->oldest->t_ns <= cutoff_ns) {
+		struct liommu__dma_map *c = k->oldest;
 
-		opt_unlink_locked(s, c, opt_hash(c->pa, c->npages, c->prot));
+		opt_unlink_locked(k, c, opt_hash(c->pa, c->npages, c->prot));
 		c->next = *out;
 		*out = c;
 		pages += c->npages;
@@ -214,40 +327,37 @@ static int opt_init(struct liommu_dma *dma)
 {
 	unsigned int quota = dma->cfg.quota, n, i;
 	struct opt *o;
+	void *mem;
 
-	n = quota / OPT_PAGES_PER_SHARD;
-	if (n < 1 || quota < 2 * OPT_PAGES_PER_SHARD)
-		n = 1;
-	if (n > OPT_MAX_SHARDS)
-		n = OPT_MAX_SHARDS;
-	o = calloc(1, sizeof(*o) + n * sizeof(o->shard[0]));
-	if (!o)
+	if (posix_memalign(&mem, LIOMMU__CACHELINE, sizeof(*o)))
 		return -ENOMEM;
-	o->nshards = n;
+	o = memset(mem, 0, sizeof(*o));
 	pthread_mutex_init(&o->retire_lock, NULL);
 	o->half_age = dma->cfg.age_ns / 2;
-	for (i = 0; i < n; i++) {
-		struct opt_shard *s = &o->shard[i];
-		unsigned int b;
+	atomic_init(&o->pool, quota);
+	/* Default batch: a quarter of what one of up to 8 quota shares of
+	 * at least 32 holds (quota 256: 8). */
+	n = quota < 64 ? 1 : quota / 32 > 8 ? 8 : quota / 32;
+	o->batch = dma->cfg.opt_batch ? dma->cfg.opt_batch : quota / n / 4;
+	if (!o->batch)
+		o->batch = 1;
+	o->grab = quota / 16 > 64 ? 64 : quota / 16 ? quota / 16 : 1;
+	for (i = 0; i < OPT_NCACHES; i++) {
+		struct opt_cache *k = &o->cache[i];
 
-		s->quota = quota / n + (i < quota % n);
-		s->nbuckets = 8;
-		while (s->nbuckets < 2ULL * s->quota)
-			s->nbuckets *= 2;
-		s->bucket = calloc(s->nbuckets, sizeof(*s->bucket));
-		if (!s->bucket)
+		k->nbuckets = OPT_MIN_BUCKETS;
+		k->bucket = calloc(k->nbuckets, sizeof(*k->bucket));
+		if (!k->bucket)
 			goto err_free;
-		b = dma->cfg.opt_batch ? dma->cfg.opt_batch : s->quota / 4;
-		s->batch = b < 1 ? 1 : b > s->quota ? s->quota : b;
-		pthread_mutex_init(&s->lock, NULL);
+		pthread_mutex_init(&k->lock, NULL);
 	}
 	dma->priv = o;
 	return 0;
 
 err_free:
 	while (i--) {
-		free(o->shard[i].bucket);
-		pthread_mutex_destroy(&o->shard[i].lock);
+		free(o->cache[i].bucket);
+		pthread_mutex_destroy(&o->cache[i].lock);
 	}
 	pthread_mutex_destroy(&o->retire_lock);
 	free(o);
@@ -263,12 +373,13 @@ static int opt_drain(struct liommu_dma *dma)
 	int ret;
 
 	pthread_mutex_lock(&o->retire_lock);
-	for (i = 0; i < o->nshards; i++) {
-		struct opt_shard *s = &o->shard[i];
+	for (i = 0; i < OPT_NCACHES; i++) {
+		struct opt_cache *k = &o->cache[i];
 
-		pthread_mutex_lock(&s->lock);
-		pages += opt_pull_locked(o, s, UINT32_MAX, UINT64_MAX, &list);
-		pthread_mutex_unlock(&s->lock);
+		pthread_mutex_lock(&k->lock);
+		pages += opt_pull_locked(o, k, UINT32_MAX, UINT64_MAX, &list);
+		opt_return_idle_locked(o, k);
+		pthread_mutex_unlock(&k->lock);
 	}
 	ret = opt_retire(dma, list, pages);
 	pthread_mutex_unlock(&o->retire_lock);
@@ -283,9 +394,9 @@ static void opt_fini(struct liommu_dma *dma)
 	if (!o)
 		return;
 	opt_drain(dma);
-	for (i = 0; i < o->nshards; i++) {
-		free(o->shard[i].bucket);
-		pthread_mutex_destroy(&o->shard[i].lock);
+	for (i = 0; i < OPT_NCACHES; i++) {
+		free(o->cache[i].bucket);
+		pthread_mutex_destroy(&o->cache[i].lock);
 	}
 	pthread_mutex_destroy(&o->retire_lock);
 	free(o);
@@ -295,17 +406,22 @@ static void opt_fini(struct liommu_dma *dma)
 static int opt_map(struct liommu_dma *dma, struct liommu__dma_map **mp, bool *hit)
 {
 	struct opt *o = dma->priv;
-	struct liommu__dma_map *m = *mp, *c;
+	struct opt_cache *k = &o->cache[liommu__dma_slot()];
+	struct liommu__dma_map *m = *mp, *c = NULL;
 	uint64_t h = opt_hash(m->pa, m->npages, m->prot);
-	struct opt_shard *s = opt_shard_of(o, h);
 
-	pthread_mutex_lock(&s->lock);
-	for (c = s->bucket[h & (s->nbuckets - 1)]; c; c = c->next)
-		if (opt_key_eq(c, m))
-			break;
-	if (c)
-		opt_unlink_locked(s, c, h);
-	pthread_mutex_unlock(&s->lock);
+	/* An empty cache is a miss without its lock (a mapping parked
+	 * there at this moment by a thread sharing the slot is missed as
+	 * it would be a moment later). */
+	if (atomic_load_explicit(&k->pages, memory_order_relaxed)) {
+		pthread_mutex_lock(&k->lock);
+		for (c = k->bucket[h & (k->nbuckets - 1)]; c; c = c->next)
+			if (opt_key_eq(c, m))
+				break;
+		if (c)
+			opt_unlink_locked(k, c, h);	/* its token stays with @k */
+		pthread_mutex_unlock(&k->lock);
+	}
 	if (!c)
 		return liommu__dma_map_fresh(dma, mp);
 	/* The cached mapping is still present in the table: it becomes the
@@ -321,40 +437,40 @@ static int opt_map(struct liommu_dma *dma, struct liommu__dma_map **mp, bool *hi
 static int opt_unmap(struct liommu_dma *dma, struct liommu__dma_map *m)
 {
 	struct opt *o = dma->priv;
+	struct opt_cache *k = &o->cache[liommu__dma_slot()];
 	uint64_t h = opt_hash(m->pa, m->npages, m->prot), pages = 0, due;
-	struct opt_shard *s = opt_shard_of(o, h);
-	struct liommu__dma_map *list = NULL, **b;
+	struct liommu__dma_map *list = NULL;
+	unsigned int got, n;
 	bool over;
 	int ret;
 
 	m->t_ns = opt_stamp_ns();
 	due = m->t_ns + o->half_age;
-	pthread_mutex_lock(&s->lock);
-	b = &s->bucket[h & (s->nbuckets - 1)];
-	m->next = *b;
-	*b = m;
-	m->older = s->newest;
-	m->newer = NULL;
-	if (s->newest)
-		s->newest->newer = m;
-	else
-		s->oldest = m;
-	s->newest = m;
-	s->count++;
-	atomic_store_explicit(&s->pages, atomic_load_explicit(&s->pages, memory_order_relaxed) +
-			      m->npages, memory_order_relaxed);
-	over = s->count > s->quota;
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&k->lock);
+	if (k->count >= opt_tokens(k))
+		opt_set_tokens_locked(k, opt_tokens(k) + opt_pool_take(o, o->grab));
+	opt_link_locked(k, m, h);
+	over = k->count > opt_tokens(k);
+	opt_grow_locked(k);
+	pthread_mutex_unlock(&k->lock);
 	liommu__dma_kick(dma, due);
 	if (!over)
 		return 0;
-	/* Over quota: the oldest batch goes (never @m: batch <= quota),
-	 * unless a thread that got here first already took it. */
+	/* No token left in the pool: idle ones of other caches, else this
+	 * cache's oldest batch goes (possibly @m itself: the quota holds). */
+	got = opt_steal(o, k);
 	pthread_mutex_lock(&o->retire_lock);
-	pthread_mutex_lock(&s->lock);
-	if (s->count > s->quota)
-		pages = opt_pull_locked(o, s, s->batch, UINT64_MAX, &list);
-	pthread_mutex_unlock(&s->lock);
+	pthread_mutex_lock(&k->lock);
+	opt_set_tokens_locked(k, opt_tokens(k) + got);
+	if (k->count > opt_tokens(k)) {
+		opt_set_tokens_locked(k, opt_tokens(k) + opt_pool_take(o, k->count -
+									 opt_tokens(k)));
+		n = k->count - opt_tokens(k);
+		if (n)
+			pages = opt_pull_locked(o, k, n > o->batch ? n : o->batch, UINT64_MAX,
+						&list);
+	}
+	pthread_mutex_unlock(&k->lock);
 	ret = opt_retire(dma, list, pages);
 	pthread_mutex_unlock(&o->retire_lock);
 	return ret;
@@ -368,19 +484,22 @@ static uint64_t opt_reclaim(struct liommu_dma *dma, uint64_t now_ns)
 	unsigned int i;
 
 	pthread_mutex_lock(&o->retire_lock);
-	for (i = 0; i < o->nshards; i++) {
-		struct opt_shard *s = &o->shard[i];
+	for (i = 0; i < OPT_NCACHES; i++) {
+		struct opt_cache *k = &o->cache[i];
 
-		pthread_mutex_lock(&s->lock);
+		/* Every cache, under its lock: the kick protocol (dma.c) needs
+		 * this scan to see whatever was linked before it. */
+		pthread_mutex_lock(&k->lock);
 		if (now_ns >= o->half_age)
-			pages += opt_pull_locked(o, s, UINT32_MAX, now_ns - o->half_age, &list);
-		if (s->oldest) {
-			uint64_t due = s->oldest->t_ns + o->half_age;
+			pages += opt_pull_locked(o, k, UINT32_MAX, now_ns - o->half_age, &list);
+		if (k->oldest) {
+			uint64_t due = k->oldest->t_ns + o->half_age;
 
 			if (!next || due < next)
 				next = due;
 		}
-		pthread_mutex_unlock(&s->lock);
+		opt_return_idle_locked(o, k);
+		pthread_mutex_unlock(&k->lock);
 	}
 	opt_retire(dma, list, pages);
 	pthread_mutex_unlock(&o->retire_lock);
@@ -393,8 +512,8 @@ static uint64_t opt_stale_pages(struct liommu_dma *dma)
 	uint64_t pages = atomic_load_explicit(&o->retiring_pages, memory_order_acquire);
 	unsigned int i;
 
-	for (i = 0; i < o->nshards; i++)
-		pages += atomic_load_explicit(&o->shard[i].pages, memory_order_relaxed);
+	for (i = 0; i < OPT_NCACHES; i++)
+		pages += atomic_load_explicit(&o->cache[i].pages, memory_order_relaxed);
 	return pages;
 }
 

@@ -12,9 +12,14 @@
  * bounds of OPTIMISTIC and DEFERRED when the caller makes no further
  * calls.  The strategies are const ops tables in dma-<name>.c.
  *
- * Locking: the live table is split into LIOMMU__DMA_LIVE_SHARDS shards by
- * IOVA, each with its own mutex held only for a hash-chain edit; nothing
- * here takes an instance-wide lock on the map/unmap path.  The reclaimer
+ * Locking: the live table is split into one shard per counter slot
+ * (dma-internal.h: a thread keeps its slot, the first LIOMMU_STAT_SHARED
+ * threads have one each), each with its own mutex held only for a
+ * hash-chain edit.  map() files a mapping in the calling thread's shard
+ * and unmap() looks there first, so a thread that unmaps what it mapped
+ * touches only its own shard; another thread's unmap finds it in the
+ * shards that hold anything.  Nothing here takes an instance-wide lock
+ * on the map/unmap path.  The reclaimer
  * lock (rc_lock) is taken by the reclaimer and, rarely, by
  * liommu__dma_kick(); strategies never hold their own locks across it.
  */
@@ -261,15 +266,20 @@ static inline uint64_t live_hash(uint64_t iova)
 	return (iova >> VTD_PAGE_SHIFT) * 0x9e3779b97f4a7c15ULL;
 }
 
-static inline struct liommu__dma_live *live_shard(struct liommu_dma *dma, uint64_t h)
-{
-	return &dma->live[h >> (64 - 6)];
-}
-_Static_assert(LIOMMU__DMA_LIVE_SHARDS == 64, "live_shard() takes the top 6 bits");
-
 static inline uint64_t live_bucket(const struct liommu__dma_live *s, uint64_t h)
 {
 	return (h >> 20) & (s->nbuckets - 1);
+}
+
+/* Entries in @s; exact under its lock, a hint without. */
+static inline uint64_t live_count(const struct liommu__dma_live *s)
+{
+	return atomic_load_explicit(&s->count, memory_order_relaxed);
+}
+
+static inline void live_set_count_locked(struct liommu__dma_live *s, uint64_t n)
+{
+	atomic_store_explicit(&s->count, n, memory_order_relaxed);
 }
 
 /* Double the shard's table; on allocation failure chains just get longer. */
@@ -297,40 +307,37 @@ static void live_grow_locked(struct liommu__dma_live *s)
 	s->nbuckets = nb;
 }
 
+/* Into the calling thread's shard. */
 static void live_insert(struct liommu_dma *dma, struct liommu__dma_map *m)
 {
+	struct liommu__dma_live *s = &dma->live[liommu__dma_slot()];
 	uint64_t h = live_hash(m->iova), j;
-	struct liommu__dma_live *s = live_shard(dma, h);
 
 	pthread_mutex_lock(&s->lock);
-	if (s->count >= 2 * s->nbuckets)
+	if (live_count(s) >= 2 * s->nbuckets)
 		live_grow_locked(s);
 	j = live_bucket(s, h);
 	m->next = s->bucket[j];
 	s->bucket[j] = m;
-	s->count++;
+	live_set_count_locked(s, live_count(s) + 1);
 	pthread_mutex_unlock(&s->lock);
 }
 
-/*
- * Take the mapping that map() returned as @iova out of the table, after
- * checking that @len and @prot are what map() was given.
- * Return: 0; -ENOENT (no mapping starts at that page, or the offset in
- * the page differs); -EINVAL (length or direction differ; the mapping
- * stays live).
- */
-static int live_remove(struct liommu_dma *dma, uint64_t iova, uint64_t len,
-		       unsigned int prot, struct liommu__dma_map **out)
+/* live_remove() in one shard; LIVE_ELSEWHERE: no mapping at that page
+ * here (a live IOVA page is in one shard only). */
+#define LIVE_ELSEWHERE	1
+static int live_remove_from(struct liommu__dma_live *s, uint64_t iova, uint64_t len,
+			    unsigned int prot, struct liommu__dma_map **out)
 {
 	uint64_t page = iova & VTD_PAGE_MASK, h = live_hash(page);
-	struct liommu__dma_live *s = live_shard(dma, h);
 	struct liommu__dma_map **pp, *m;
-	int ret = -ENOENT;
+	int ret = LIVE_ELSEWHERE;
 
 	pthread_mutex_lock(&s->lock);
 	for (pp = &s->bucket[live_bucket(s, h)]; (m = *pp); pp = &m->next) {
 		if (m->iova != page)
 			continue;
+		ret = -ENOENT;
 		if (m->off != (iova & ~VTD_PAGE_MASK))
 			break;
 		if (m->len != len || m->prot != prot) {
@@ -339,7 +346,7 @@ static int live_remove(struct liommu_dma *dma, uint64_t iova, uint64_t len,
 		}
 		*pp = m->next;
 		m->next = NULL;
-		s->count--;
+		live_set_count_locked(s, live_count(s) - 1);
 		*out = m;
 		ret = 0;
 		break;
@@ -348,11 +355,34 @@ static int live_remove(struct liommu_dma *dma, uint64_t iova, uint64_t len,
 	return ret;
 }
 
+/*
+ * Take the mapping that map() returned as @iova out of the table, after
+ * checking that @len and @prot are what map() was given.  The calling
+ * thread's shard first (a thread usually unmaps what it mapped), then
+ * the others that hold anything: a map() that returned before this call
+ * began (as the caller must have seen it to know @iova) counted its
+ * shard's entry before, so the count hint cannot skip it.
+ * Return: 0; -ENOENT (no mapping starts at that page, or the offset in
+ * the page differs); -EINVAL (length or direction differ; the mapping
+ * stays live).
+ */
+static int live_remove(struct liommu_dma *dma, uint64_t iova, uint64_t len,
+		       unsigned int prot, struct liommu__dma_map **out)
+{
+	unsigned int own = liommu__dma_slot(), i;
+	int ret = live_remove_from(&dma->live[own], iova, len, prot, out);
+
+	for (i = 0; ret == LIVE_ELSEWHERE && i < LIOMMU__DMA_SLOTS; i++)
+		if (i != own && live_count(&dma->live[i]))
+			ret = live_remove_from(&dma->live[i], iova, len, prot, out);
+	return ret == LIVE_ELSEWHERE ? -ENOENT : ret;
+}
+
 static int live_init(struct liommu_dma *dma)
 {
 	unsigned int i;
 
-	for (i = 0; i < LIOMMU__DMA_LIVE_SHARDS; i++) {
+	for (i = 0; i < LIOMMU__DMA_SLOTS; i++) {
 		struct liommu__dma_live *s = &dma->live[i];
 
 		s->bucket = calloc(LIVE_MIN_BUCKETS, sizeof(*s->bucket));
@@ -376,7 +406,7 @@ static void live_teardown(struct liommu_dma *dma)
 	unsigned int i;
 	int ret;
 
-	for (i = 0; i < LIOMMU__DMA_LIVE_SHARDS; i++) {
+	for (i = 0; i < LIOMMU__DMA_SLOTS; i++) {
 		struct liommu__dma_live *s = &dma->live[i];
 		uint64_t j;
 
@@ -391,7 +421,7 @@ static void live_teardown(struct liommu_dma *dma)
 			}
 			s->bucket[j] = NULL;
 		}
-		s->count = 0;
+		live_set_count_locked(s, 0);
 	}
 	if (!all)
 		return;
@@ -412,7 +442,7 @@ static void live_fini(struct liommu_dma *dma)
 {
 	unsigned int i;
 
-	for (i = 0; i < LIOMMU__DMA_LIVE_SHARDS; i++) {
+	for (i = 0; i < LIOMMU__DMA_SLOTS; i++) {
 		struct liommu__dma_live *s = &dma->live[i];
 
 		if (!s->bucket)
