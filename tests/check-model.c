@@ -1228,6 +1228,130 @@ START_TEST(hostile_arguments)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* The front TLB (liommu/model.h): an accelerator with no behaviour     */
+/* ------------------------------------------------------------------ */
+
+static void tiny_iotlb(struct liommu_model_config *mc)
+{
+	mc->iotlb_entries = 4;	/* the minimum: 2 sets of 4 ways */
+	mc->pde_entries = 0;
+}
+
+#define SWEEP_PAGES	256
+
+/*
+ * An entry evicted from the IOTLB is gone for the front TLB too: after
+ * the PTE changed without invalidation, a translation that is no longer
+ * an IOTLB hit walks and sees the new page.  Without the eviction
+ * killing the front entry, the old page would come back as a "hit".
+ */
+START_TEST(front_tlb_follows_iotlb_eviction)
+{
+	struct liommu_model_stats st0, st1;
+	struct liommu_model_xlate x;
+	struct liommu_fault f;
+	struct env e;
+	uint64_t top, old, neu, other;
+	unsigned int i;
+
+	env_up(&e, tiny_iotlb);
+	old = std_map(&e, &top, ENV_RW);
+	neu = env_page(&e);
+	other = env_page(&e);
+	for (i = 1; i <= SWEEP_PAGES; i++)
+		env_map(&e, top, 4, IOVA + i * VTD_PAGE_SIZE, other, 1, ENV_RW);
+	env_enable(&e);
+	env_qi_on(&e, 0);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(liommu_model_translate(e.m, ENV_SID, IOVA, LIOMMU_MODEL_READ,
+							&x, &f), 0);
+		ck_assert_uint_eq(x.pa, old);
+	}
+	ck_assert(x.iotlb_hit);
+	env_wr(&e, env_pte(&e, top, 4, IOVA, 1), neu | ENV_RW);
+	/* Still cached: staleness is visible, as on hardware. */
+	ck_assert_int_eq(liommu_model_translate(e.m, ENV_SID, IOVA, LIOMMU_MODEL_READ, &x, &f), 0);
+	ck_assert_uint_eq(x.pa, old);
+	/* Push it out of the 8-slot IOTLB. */
+	for (i = 1; i <= SWEEP_PAGES; i++)
+		ck_assert_int_eq(env_xlate(&e, ENV_SID, IOVA + i * VTD_PAGE_SIZE,
+					   LIOMMU_MODEL_READ, NULL, &f), 0);
+	liommu_model_get_stats(e.m, &st0);
+	ck_assert_int_eq(liommu_model_translate(e.m, ENV_SID, IOVA, LIOMMU_MODEL_READ, &x, &f), 0);
+	liommu_model_get_stats(e.m, &st1);
+	ck_assert(!x.iotlb_hit);
+	ck_assert_uint_eq(x.pa, neu);
+	ck_assert_uint_eq(st1.walks - st0.walks, 1);
+	env_fini(&e);
+}
+END_TEST
+
+/* A front entry made by reads never lets a write through a read-only
+ * page (0x05, spec Appendix A), and a device-selective context-cache
+ * invalidation moves the device to its new domain at once. */
+START_TEST(front_tlb_permissions_and_context_invalidation)
+{
+	struct liommu_fault f;
+	struct env e;
+	struct vtd_inv_desc d;
+	uint64_t top, top2, d1, d2, pa;
+	unsigned int i;
+
+	env_up(&e, NULL);
+	d1 = std_map(&e, &top, ENV_R);
+	top2 = env_page(&e);
+	d2 = env_page(&e);
+	env_map(&e, top2, 4, IOVA, d2, 1, ENV_RW);
+	env_enable(&e);
+	env_qi_on(&e, 0);
+	for (i = 0; i < 4; i++) {
+		ck_assert_int_eq(env_xlate(&e, ENV_SID, IOVA, LIOMMU_MODEL_READ, &pa, &f), 0);
+		ck_assert_uint_eq(pa, d1);
+	}
+	ck_assert_int_eq(env_xlate(&e, ENV_SID, IOVA, LIOMMU_MODEL_WRITE, &pa, &f), -EFAULT);
+	ck_assert_uint_eq(f.reason, VTD_FR_WRITE);
+	expect_record(&e, 0, ENV_SID, IOVA, VTD_FR_WRITE, true);
+	ck_assert_int_eq(env_xlate(&e, ENV_SID, IOVA, LIOMMU_MODEL_READ, &pa, &f), 0);
+	ck_assert_uint_eq(pa, d1);
+	env_set_ctx(&e, ENV_SID, top2, 4, ENV_DID + 1);
+	d = vtd_inv_cc(VTD_CC_GRAN_DEVICE, ENV_DID, ENV_SID, 0);
+	env_qi_sync(&e, &d, 1);
+	ck_assert_int_eq(env_xlate(&e, ENV_SID, IOVA, LIOMMU_MODEL_WRITE, &pa, &f), 0);
+	ck_assert_uint_eq(pa, d2);
+	env_fini(&e);
+}
+END_TEST
+
+/* Front hits are counted as what they stand for: a translation, a
+ * context-cache hit and an IOTLB hit, with no walk. */
+START_TEST(front_tlb_hits_counted_as_cache_hits)
+{
+	struct liommu_model_stats st0, st1;
+	struct liommu_fault f;
+	struct env e;
+	uint64_t top;
+	unsigned int i;
+
+	env_up(&e, NULL);
+	std_map(&e, &top, ENV_RW);
+	env_enable(&e);
+	ck_assert_int_eq(env_xlate(&e, ENV_SID, IOVA, LIOMMU_MODEL_READ, NULL, &f), 0);
+	ck_assert_int_eq(env_xlate(&e, ENV_SID, IOVA, LIOMMU_MODEL_READ, NULL, &f), 0);
+	liommu_model_get_stats(e.m, &st0);
+	for (i = 0; i < 100; i++)
+		ck_assert_int_eq(env_xlate(&e, ENV_SID, IOVA + (i & 0xfff),
+					   LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE, NULL, &f), 0);
+	liommu_model_get_stats(e.m, &st1);
+	ck_assert_uint_eq(st1.translations - st0.translations, 100);
+	ck_assert_uint_eq(st1.iotlb_hits - st0.iotlb_hits, 100);
+	ck_assert_uint_eq(st1.ctx_hits - st0.ctx_hits, 100);
+	ck_assert_uint_eq(st1.walks - st0.walks, 0);
+	ck_assert_uint_eq(st1.iotlb_misses - st0.iotlb_misses, 0);
+	env_fini(&e);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* Concurrency: device threads against a driver thread                 */
 /* ------------------------------------------------------------------ */
 
@@ -1242,7 +1366,26 @@ struct race {
 	_Atomic bool stop;
 	_Atomic unsigned int bad;
 	_Atomic unsigned long checks;
+	uint64_t other;			/* evict_device(): pages after IOVA */
 };
+
+/* Keeps translating other pages of the domain, so IOVA's IOTLB entry
+ * (and the front TLB entry made from it) is evicted while the others
+ * race the invalidations. */
+static void *evict_device(void *arg)
+{
+	struct race *r = arg;
+	uint64_t i = 0;
+
+	while (!atomic_load(&r->stop)) {
+		struct liommu_fault f;
+
+		if (env_xlate(r->e, ENV_SID, IOVA + (1 + i++ % SWEEP_PAGES) * VTD_PAGE_SIZE,
+			      LIOMMU_MODEL_READ, NULL, &f))
+			atomic_fetch_add(&r->bad, 1);
+	}
+	return NULL;
+}
 
 /*
  * Rules (1) and (2) of liommu/model.h: a translation that starts after
@@ -1277,15 +1420,120 @@ static void *race_device(void *arg)
 	return NULL;
 }
 
-START_TEST(device_threads_race_invalidation)
+/*
+ * Rule (2) of liommu/model.h made deterministic: the walk reads the leaf,
+ * and at that very moment (from inside the memory read) the driver
+ * changes the leaf and invalidates the page.  The walk goes on with
+ * what it read (a request in flight may), but its IOTLB insert must see
+ * that an invalidation began and drop the entry: the next request
+ * walks again and gets the new page.  Without the epoch recheck the
+ * stale entry would outlive the completed invalidation.
+ */
+#define RM_SIZE		0x10000ULL
+#define RM_ROOT		0x1000ULL
+#define RM_CTX		0x2000ULL
+#define RM_PML4		0x3000ULL
+#define RM_LEAF_TABLE	0x6000ULL
+#define RM_OLD		0x7000ULL
+#define RM_NEW		0x8000ULL
+
+struct racy_mem {
+	uint8_t bytes[RM_SIZE];
+	struct liommu_model *m;
+	bool armed;
+};
+
+static int racy_read(void *priv, uint64_t pa, void *buf, size_t len)
+{
+	struct racy_mem *r = priv;
+
+	if (pa >= RM_SIZE || len > RM_SIZE - pa)
+		return -EFAULT;
+	memcpy(buf, r->bytes + pa, len);
+	if (r->armed && pa == RM_LEAF_TABLE) {
+		uint64_t neu = RM_NEW | VTD_SLPTE_R | VTD_SLPTE_W;
+
+		r->armed = false;
+		/* The driver, between the walk's load and its insert. */
+		memcpy(r->bytes + pa, &neu, 8);
+		liommu_model_write64(r->m, LIOMMU_MODEL_IVA_OFFSET, 0);
+		liommu_model_write64(r->m, LIOMMU_MODEL_IVA_OFFSET + 8,
+				     VTD_IOTLB_IVT |
+				     vtd_field_prep(VTD_IOTLB_IIRG, VTD_IOTLB_GRAN_PAGE) |
+				     vtd_field_prep(VTD_IOTLB_DID, ENV_DID));
+	}
+	return 0;
+}
+
+static int racy_write(void *priv, uint64_t pa, const void *buf, size_t len)
+{
+	struct racy_mem *r = priv;
+
+	if (pa >= RM_SIZE || len > RM_SIZE - pa)
+		return -EFAULT;
+	memcpy(r->bytes + pa, buf, len);
+	return 0;
+}
+
+static void racy_put(struct racy_mem *r, uint64_t pa, uint64_t v)
+{
+	memcpy(r->bytes + pa, &v, 8);
+}
+
+START_TEST(fill_racing_invalidation_is_dropped)
+{
+	static const struct liommu_model_mem_ops ops = { racy_read, racy_write };
+	struct racy_mem *r = calloc(1, sizeof(*r));
+	struct liommu_model_config mc;
+	struct liommu_model_xlate x;
+	struct liommu_fault f;
+	uint64_t t;
+
+	ck_assert_ptr_nonnull(r);
+	liommu_model_config_default(&mc);
+	mc.pde_entries = 0;
+	mc.mem.ops = &ops;		/* no direct window: every load is seen */
+	mc.mem.priv = r;
+	ck_assert_int_eq(liommu_model_new(&mc, &r->m), 0);
+	racy_put(r, RM_ROOT + 16ULL * vtd_sid_bus(ENV_SID), RM_CTX | VTD_ROOT_LO_P);
+	racy_put(r, RM_CTX + 16ULL * vtd_sid_devfn(ENV_SID) + 8,
+		 vtd_field_prep(VTD_CTX_HI_AW, 2) | vtd_field_prep(VTD_CTX_HI_DID, ENV_DID));
+	racy_put(r, RM_CTX + 16ULL * vtd_sid_devfn(ENV_SID), RM_PML4 | VTD_CTX_LO_P);
+	/* IOVA 0: entry 0 of each level. */
+	for (t = RM_PML4; t < RM_LEAF_TABLE; t += 0x1000)
+		racy_put(r, t, (t + 0x1000) | VTD_SLPTE_R | VTD_SLPTE_W);
+	racy_put(r, RM_LEAF_TABLE, RM_OLD | VTD_SLPTE_R | VTD_SLPTE_W);
+	liommu_model_write64(r->m, VTD_RTADDR_REG, RM_ROOT);
+	liommu_model_write32(r->m, VTD_GCMD_REG, (uint32_t)VTD_GCMD_SRTP);
+	liommu_model_write32(r->m, VTD_GCMD_REG, (uint32_t)VTD_GCMD_TE);
+	ck_assert(liommu_model_read32(r->m, VTD_GSTS_REG) & VTD_GSTS_TES);
+
+	r->armed = true;
+	ck_assert_int_eq(liommu_model_translate(r->m, ENV_SID, 0, LIOMMU_MODEL_READ, &x, &f), 0);
+	ck_assert(!r->armed);
+	ck_assert_uint_eq(x.pa, RM_OLD);		/* in flight: what it read */
+	ck_assert_uint_eq(liommu_model_iotlb_count(r->m), 0);
+	ck_assert_int_eq(liommu_model_translate(r->m, ENV_SID, 0, LIOMMU_MODEL_READ, &x, &f), 0);
+	ck_assert_uint_eq(x.pa, RM_NEW);
+	ck_assert(!x.iotlb_hit);
+	/* And the normal path still caches. */
+	ck_assert_uint_eq(liommu_model_iotlb_count(r->m), 1);
+	ck_assert_int_eq(liommu_model_translate(r->m, ENV_SID, 0, LIOMMU_MODEL_READ, &x, &f), 0);
+	ck_assert(x.iotlb_hit);
+	liommu_model_free(r->m);
+	free(r);
+}
+END_TEST
+
+static void race_run(void (*tweak)(struct liommu_model_config *), bool evict)
 {
 	struct env e;
 	struct race r;
-	pthread_t t[2];
+	pthread_t t[3];
 	uint64_t top;
-	unsigned int g, i;
+	unsigned int g, i, n = evict ? 3 : 2;
 
-	env_up(&e, NULL);
+	env_up(&e, tweak);
 	memset(&r, 0, sizeof(r));
 	r.e = &e;
 	top = env_page(&e);
@@ -1293,10 +1541,14 @@ START_TEST(device_threads_race_invalidation)
 		r.pages[i] = env_page(&e);
 	env_set_ctx(&e, ENV_SID, top, 4, ENV_DID);
 	r.leaf = env_map(&e, top, 4, IOVA, r.pages[0], 1, ENV_RW);
+	r.other = env_page(&e);
+	for (i = 1; evict && i <= SWEEP_PAGES; i++)
+		env_map(&e, top, 4, IOVA + i * VTD_PAGE_SIZE, r.other, 1, ENV_RW);
 	env_enable(&e);
 	env_qi_on(&e, 0);
-	for (i = 0; i < 2; i++)
-		ck_assert_int_eq(pthread_create(&t[i], NULL, race_device, &r), 0);
+	for (i = 0; i < n; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, i < 2 ? race_device : evict_device,
+						&r), 0);
 	for (g = 1; g <= RACE_ROUNDS; g++) {
 		env_wr(&e, r.leaf, r.pages[g % RACE_PAGES] | ENV_RW);
 		if (g % 3) {
@@ -1310,11 +1562,25 @@ START_TEST(device_threads_race_invalidation)
 		atomic_store_explicit(&r.gen, g, memory_order_release);
 	}
 	atomic_store(&r.stop, true);
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < n; i++)
 		pthread_join(t[i], NULL);
 	ck_assert_uint_eq(atomic_load(&r.bad), 0);
 	ck_assert_uint_gt(atomic_load(&r.checks), 0);
 	env_fini(&e);
+}
+
+START_TEST(device_threads_race_invalidation)
+{
+	race_run(NULL, false);
+}
+END_TEST
+
+/* The same with a third device thread evicting IOVA's entries from a
+ * tiny IOTLB all the time: fills, evictions, front TLB entries and
+ * invalidations all race. */
+START_TEST(device_threads_race_invalidation_and_eviction)
+{
+	race_run(tiny_iotlb, true);
 }
 END_TEST
 
@@ -1371,8 +1637,16 @@ Suite *model_suite(void)
 	tcase_add_test(tc, hostile_arguments);
 	suite_add_tcase(s, tc);
 
+	tc = tcase_create("front_tlb");
+	tcase_add_test(tc, front_tlb_follows_iotlb_eviction);
+	tcase_add_test(tc, front_tlb_permissions_and_context_invalidation);
+	tcase_add_test(tc, front_tlb_hits_counted_as_cache_hits);
+	suite_add_tcase(s, tc);
+
 	tc = tcase_create("concurrency");
+	tcase_add_test(tc, fill_racing_invalidation_is_dropped);
 	tcase_add_test(tc, device_threads_race_invalidation);
+	tcase_add_test(tc, device_threads_race_invalidation_and_eviction);
 	tcase_set_timeout(tc, 120);
 	suite_add_tcase(s, tc);
 	return s;

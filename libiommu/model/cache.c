@@ -13,13 +13,21 @@
  * always allowed, losing an invalidation never is, so invalidations spin
  * until they own the slot (a claim lasts a few stores).
  *
- * Why an epoch: a walk may read a PTE, then an invalidation covering it
- * completes, then the walk inserts what it read.  The stale entry would
- * outlive the invalidation.  Every invalidation therefore advances
- * m->epoch before dropping entries and afterwards waits until no fill of
- * the previous epoch is in flight; a fill rechecks the epoch after
- * inserting and takes back its own entry if it moved (see model.h,
- * ordering rule 2, and model_fill_*() in model-internal.h).
+ * Fills and invalidations: a walk may read a PTE, then an invalidation
+ * covering it completes, then the walk inserts what it read.  The stale
+ * entry would outlive the invalidation (model.h, ordering rule 2).  So
+ * every invalidation advances m->epoch (a seq_cst read-modify-write)
+ * before it looks at any slot, and a fill reads m->epoch before its
+ * lookups and walk, claims its slot with a seq_cst compare-and-swap,
+ * writes the entry and, still owning the slot, loads m->epoch again
+ * (seq_cst).  Both sides store then load in one total order, so either
+ * the fill sees the new epoch and clears the entry before publishing the
+ * slot (nobody ever sees it), or the invalidation's scan comes after the
+ * claim: it finds the slot owned, waits for the publish and drops the
+ * entry like any other.  A fill that read the new epoch at its start
+ * began after the invalidation, so it reads the tables as the driver
+ * left them before submitting it.  The claim is the one locked
+ * instruction of a fill; the invalidation never waits for fills.
  */
 #include <sched.h>
 #include <stdlib.h>
@@ -44,6 +52,8 @@ int liommu__mcache_init(struct mcache *c, unsigned int entries)
 	c->nsets = sets;
 	c->set_shift = 64 - log2;
 	atomic_init(&c->victim, 0);
+	c->dep_gen = NULL;
+	c->dep_mask = 0;
 	return 0;
 }
 
@@ -53,11 +63,13 @@ void liommu__mcache_fini(struct mcache *c)
 	c->slots = NULL;
 }
 
-/* Claim @s if its count is still @seq (even).  Return: true when owned. */
+/* Claim @s if its count is still @seq (even).  seq_cst: the fill's
+ * epoch recheck must not move above it (see above).  Return: true when
+ * owned. */
 static bool slot_claim(struct mslot *s, uint32_t seq)
 {
 	if (!atomic_compare_exchange_strong_explicit(&s->seq, &seq, seq + 1,
-						     memory_order_acquire,
+						     memory_order_seq_cst,
 						     memory_order_relaxed))
 		return false;
 	/* The field stores that follow are release stores (slot_set()), so
@@ -82,6 +94,24 @@ static void slot_publish(struct mslot *s, uint32_t claimed)
 	atomic_store_explicit(&s->seq, claimed + 2, memory_order_release);
 }
 
+/* Does dropping an entry with this @key / @v1 kill derived entries? */
+static bool slot_has_deps(const struct mcache *c, uint64_t key, uint64_t v1)
+{
+	return c->dep_gen && key && (!c->dep_mask || (v1 & c->dep_mask));
+}
+
+/*
+ * After a slot holding an entry with dependents was cleared or replaced
+ * and published: advance the generation.  The seq_cst increment comes
+ * after the slot's release stores, so a reader that loads the new
+ * generation (acquire) cannot find the old entry any more, and every
+ * derived entry tagged with an older generation is dead.
+ */
+static void deps_drop(struct mcache *c)
+{
+	atomic_fetch_add_explicit(c->dep_gen, 1, memory_order_seq_cst);
+}
+
 /* Release stores: a reader that sees a new field value (its loads are
  * acquire) also sees the odd count stored before it, and retries.  This is
  * the seqlock written without fences, which ThreadSanitizer understands. */
@@ -93,7 +123,7 @@ static void slot_set(struct mslot *s, uint64_t key, uint64_t v0, uint64_t v1)
 }
 
 bool liommu__mcache_insert(struct mcache *c, uint64_t key, uint64_t v0, uint64_t v1,
-			   struct mcache_ticket *t)
+			   _Atomic uint64_t *epoch, uint64_t seen)
 {
 	struct mslot *set = &c->slots[(size_t)mcache_set(c, key) * MCACHE_WAYS];
 	struct mslot *pick = NULL;
@@ -120,28 +150,56 @@ bool liommu__mcache_insert(struct mcache *c, uint64_t key, uint64_t v0, uint64_t
 		struct mslot *s = pick ? pick : &set[(start + w) % MCACHE_WAYS];
 		uint32_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
 
+		bool deps;
+
 		if ((seq & 1) || !slot_claim(s, seq)) {
 			pick = NULL;
 			continue;
 		}
+		deps = slot_has_deps(c, atomic_load_explicit(&s->key, memory_order_relaxed),
+				     atomic_load_explicit(&s->v1, memory_order_relaxed));
+		if (epoch && atomic_load_explicit(epoch, memory_order_seq_cst) != seen) {
+			/* An invalidation began since the fill looked: what
+			 * it read may be stale.  Free the way, publish nothing. */
+			slot_set(s, 0, 0, 0);
+			slot_publish(s, seq);
+			if (deps)
+				deps_drop(c);
+			return false;
+		}
 		slot_set(s, key, v0, v1);
 		slot_publish(s, seq);
-		if (t) {
-			t->slot = s;
-			t->seq = seq + 2;
-		}
+		if (deps)
+			deps_drop(c);
 		return true;
 	}
 	return false;
 }
 
-void liommu__mcache_take_back(struct mcache *c, const struct mcache_ticket *t)
+bool liommu__mcache_mark(struct mcache *c, uint64_t key, uint64_t v0, uint64_t bits)
 {
-	(void)c;
-	if (!t->slot || !slot_claim(t->slot, t->seq))
-		return;		/* changed since: someone replaced or dropped it */
-	slot_set(t->slot, 0, 0, 0);
-	slot_publish(t->slot, t->seq);
+	struct mslot *s = &c->slots[(size_t)mcache_set(c, key) * MCACHE_WAYS];
+	unsigned int w;
+
+	for (w = 0; w < MCACHE_WAYS; w++, s++) {
+		uint32_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
+		uint64_t v1;
+		bool ok;
+
+		if (atomic_load_explicit(&s->key, memory_order_relaxed) != key)
+			continue;
+		if ((seq & 1) || !slot_claim(s, seq))
+			return false;
+		/* Recheck under the claim: replaced or dropped since? */
+		ok = atomic_load_explicit(&s->key, memory_order_relaxed) == key &&
+		     atomic_load_explicit(&s->v0, memory_order_relaxed) == v0;
+		v1 = atomic_load_explicit(&s->v1, memory_order_relaxed);
+		if (ok && (v1 & bits) != bits)
+			atomic_store_explicit(&s->v1, v1 | bits, memory_order_release);
+		slot_publish(s, seq);
+		return ok;
+	}
+	return false;
 }
 
 unsigned int liommu__mcache_remove(struct mcache *c, uint64_t key)
@@ -151,10 +209,10 @@ unsigned int liommu__mcache_remove(struct mcache *c, uint64_t key)
 
 	for (w = 0; w < MCACHE_WAYS; w++) {
 		struct mslot *s = &set[w];
-		uint32_t seq;
+		/* seq_cst: ordered after the epoch increment (see above). */
+		uint32_t seq = atomic_load_explicit(&s->seq, memory_order_seq_cst);
 
-		if (atomic_load_explicit(&s->key, memory_order_relaxed) != key &&
-		    !(atomic_load_explicit(&s->seq, memory_order_relaxed) & 1))
+		if (!(seq & 1) && atomic_load_explicit(&s->key, memory_order_relaxed) != key)
 			continue;
 		/* Claimed by a writer, or holding the key: own it, recheck. */
 		seq = slot_claim_wait(s);
@@ -164,6 +222,9 @@ unsigned int liommu__mcache_remove(struct mcache *c, uint64_t key)
 		}
 		slot_publish(s, seq);
 	}
+	/* Removals are invalidations: no need to spare the increment. */
+	if (n && c->dep_gen)
+		deps_drop(c);
 	return n;
 }
 
@@ -175,7 +236,8 @@ unsigned int liommu__mcache_remove_if(struct mcache *c, mcache_pred_fn pred,
 
 	for (i = 0; i < total; i++) {
 		struct mslot *s = &c->slots[i];
-		uint32_t seq = atomic_load_explicit(&s->seq, memory_order_relaxed);
+		/* seq_cst: ordered after the epoch increment (see above). */
+		uint32_t seq = atomic_load_explicit(&s->seq, memory_order_seq_cst);
 		uint64_t key;
 
 		/* An idle empty slot needs nothing.  A slot being written may
@@ -191,6 +253,8 @@ unsigned int liommu__mcache_remove_if(struct mcache *c, mcache_pred_fn pred,
 		}
 		slot_publish(s, seq);
 	}
+	if (n && c->dep_gen)
+		deps_drop(c);
 	return n;
 }
 
@@ -210,27 +274,14 @@ unsigned int liommu__mcache_count(const struct mcache *c)
 /* ------------------------------------------------------------------ */
 
 /*
- * Start an invalidation: new fills belong to the next epoch.  The
- * seq_cst increment orders it before the slot scans that follow and
- * against the fills' seq_cst epoch rechecks (a fill either sees the new
- * epoch and takes its entry back, or its entry was published before the
- * increment and the scan finds it).
+ * Start an invalidation: advance the epoch before any slot is looked at,
+ * so a fill that read the old one either sees the move when it owns its
+ * slot or is seen by the scan that follows (see "Fills and
+ * invalidations" above).
  */
-static uint64_t inv_begin(struct liommu_model *m)
+static void inv_begin(struct liommu_model *m)
 {
-	return atomic_fetch_add_explicit(&m->epoch, 1, memory_order_seq_cst);
-}
-
-/* Finish: wait for the fills of the epoch that just ended.  Fills do
- * not block (walks are bounded), so this wait is short. */
-static void inv_end(struct liommu_model *m, uint64_t old)
-{
-	unsigned int spins = 0;
-
-	while (atomic_load_explicit(&m->inflight[old & 1], memory_order_acquire)) {
-		if (++spins > 64)
-			sched_yield();
-	}
+	atomic_fetch_add_explicit(&m->epoch, 1, memory_order_seq_cst);
 }
 
 static bool pred_ctx_domain(uint64_t key, uint64_t v0, uint64_t v1, const void *arg)
@@ -299,19 +350,17 @@ static bool pred_iec_range(uint64_t key, uint64_t v0, uint64_t v1, const void *a
 
 void liommu__model_inv_ctx_all_locked(struct liommu_model *m)
 {
-	uint64_t e = inv_begin(m);
+	inv_begin(m);
 
 	liommu__mcache_remove_if(&m->ctx, NULL, NULL);
-	inv_end(m, e);
 	mstat_inc(m, MS_CTX_INVS);
 }
 
 void liommu__model_inv_ctx_domain_locked(struct liommu_model *m, uint16_t did)
 {
-	uint64_t e = inv_begin(m);
+	inv_begin(m);
 
 	liommu__mcache_remove_if(&m->ctx, pred_ctx_domain, &did);
-	inv_end(m, e);
 	mstat_inc(m, MS_CTX_INVS);
 }
 
@@ -322,38 +371,35 @@ void liommu__model_inv_ctx_device_locked(struct liommu_model *m, uint16_t sid,
 	 * (spec 6.5.2.1 / 11.4.7: 01b ignores bit 2, 10b bits 2:1, 11b
 	 * bits 2:0). */
 	struct dev_match d = { .sid = sid, .mask = vtd_sq_mask(fm) };
-	uint64_t e = inv_begin(m);
+	inv_begin(m);
 
 	if (d.mask == 0xffff)
 		liommu__mcache_remove(&m->ctx, (uint64_t)sid + 1);
 	else
 		liommu__mcache_remove_if(&m->ctx, pred_ctx_device, &d);
-	inv_end(m, e);
 	mstat_inc(m, MS_CTX_INVS);
 }
 
 void liommu__model_inv_iotlb_all_locked(struct liommu_model *m)
 {
-	uint64_t e = inv_begin(m);
+	inv_begin(m);
 	unsigned int n;
 
 	n = liommu__mcache_remove_if(&m->iotlb, NULL, NULL);
 	if (m->pde_on)
 		liommu__mcache_remove_if(&m->pde, NULL, NULL);
-	inv_end(m, e);
 	mstat_inc(m, MS_IOTLB_INVS_GLOBAL);
 	mstat_add(model_stats(m), MS_IOTLB_DROPPED, n);
 }
 
 void liommu__model_inv_iotlb_domain_locked(struct liommu_model *m, uint16_t did)
 {
-	uint64_t e = inv_begin(m);
+	inv_begin(m);
 	unsigned int n;
 
 	n = liommu__mcache_remove_if(&m->iotlb, pred_tlb_domain, &did);
 	if (m->pde_on)
 		liommu__mcache_remove_if(&m->pde, pred_tlb_domain, &did);
-	inv_end(m, e);
 	mstat_inc(m, MS_IOTLB_INVS_DOMAIN);
 	mstat_add(model_stats(m), MS_IOTLB_DROPPED, n);
 }
@@ -369,10 +415,13 @@ void liommu__model_inv_iotlb_page_locked(struct liommu_model *m, uint16_t did,
 		.did = did,
 		.start = addr & ~(size - 1),	/* ADDR's low AM bits are ignored */
 	};
-	uint64_t e = inv_begin(m);
 	unsigned int n = 0, level;
-	uint32_t sp = atomic_load_explicit(&m->sp_levels, memory_order_seq_cst);
+	uint32_t sp;
 
+	inv_begin(m);
+	/* After the epoch: a superpage fill whose level bit we miss sees
+	 * the new epoch when it owns its slot (its fetch_or comes before). */
+	sp = atomic_load_explicit(&m->sp_levels, memory_order_seq_cst);
 	p.last = p.start + size - 1;
 	if ((1ULL << am) <= PSI_PROBE_MAX) {
 		uint64_t a;
@@ -417,17 +466,15 @@ void liommu__model_inv_iotlb_page_locked(struct liommu_model *m, uint16_t did,
 			liommu__mcache_remove_if(&m->pde, pred_tlb_page, &p);
 		}
 	}
-	inv_end(m, e);
 	mstat_inc(m, MS_IOTLB_INVS_PAGE);
 	mstat_add(model_stats(m), MS_IOTLB_DROPPED, n);
 }
 
 void liommu__model_inv_iec_all_locked(struct liommu_model *m)
 {
-	uint64_t e = inv_begin(m);
+	inv_begin(m);
 
 	liommu__mcache_remove_if(&m->iec, NULL, NULL);
-	inv_end(m, e);
 	mstat_inc(m, MS_IEC_INVS);
 }
 
@@ -437,8 +484,8 @@ void liommu__model_inv_iec_index_locked(struct liommu_model *m, uint16_t index,
 	/* 2^IM entries, IIDX aligned down to 2^IM (spec 6.5.2.7). */
 	uint32_t count = 1u << im;
 	uint32_t r[2];
-	uint64_t e = inv_begin(m);
 
+	inv_begin(m);
 	r[0] = index & ~(count - 1);
 	r[1] = r[0] + count - 1;
 	if (count <= PSI_PROBE_MAX) {
@@ -449,6 +496,5 @@ void liommu__model_inv_iec_index_locked(struct liommu_model *m, uint16_t index,
 	} else {
 		liommu__mcache_remove_if(&m->iec, pred_iec_range, r);
 	}
-	inv_end(m, e);
 	mstat_inc(m, MS_IEC_INVS);
 }

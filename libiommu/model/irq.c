@@ -81,12 +81,9 @@ static unsigned int irte_get(struct liommu_model *m, struct mstats_blk *b,
 			     uint32_t index, uint64_t irta, uint64_t *lo, uint64_t *hi,
 			     bool *fpd)
 {
-	struct mcache_ticket tk = { 0 };
 	struct mcache_val v;
-	unsigned int fr = 0;
 	uint64_t epoch;
 
-retry:
 	epoch = atomic_load_explicit(&m->epoch, memory_order_acquire);
 	if (mcache_lookup(&m->iec, (uint64_t)index + 1, &v)) {
 		mstat_add(b, MS_IEC_HITS, 1);
@@ -95,31 +92,19 @@ retry:
 		*fpd = *lo & VTD_IRTE_LO_FPD;
 		return 0;
 	}
-	if (!model_fill_enter(m, epoch))
-		goto retry;
 	mstat_add(b, MS_IEC_MISSES, 1);
 	if (model_read128(m, (irta & VTD_IRTA_IRTA & m->haw_mask) +
-			  (uint64_t)index * sizeof(struct vtd_irte), lo, hi)) {
-		fr = VTD_FR_IR_ACCESS;
-		goto out;
-	}
+			  (uint64_t)index * sizeof(struct vtd_irte), lo, hi))
+		return VTD_FR_IR_ACCESS;
 	*fpd = *lo & VTD_IRTE_LO_FPD;
-	if (!(*lo & VTD_IRTE_LO_P)) {
-		fr = VTD_FR_IR_P;
-		goto out;
-	}
-	if (irte_rsvd(m, *lo, *hi, irta & VTD_IRTA_EIME)) {
-		fr = VTD_FR_IR_RSVD;
-		goto out;
-	}
+	if (!(*lo & VTD_IRTE_LO_P))
+		return VTD_FR_IR_P;
+	if (irte_rsvd(m, *lo, *hi, irta & VTD_IRTA_EIME))
+		return VTD_FR_IR_RSVD;
 	/* Only present, well-formed entries are cached; source-id checks
 	 * depend on the request and are made on every use. */
-	liommu__mcache_insert(&m->iec, (uint64_t)index + 1, *lo, *hi, &tk);
-	if (!model_fill_still_valid(m, epoch))
-		liommu__mcache_take_back(&m->iec, &tk);
-out:
-	model_fill_leave(m, epoch);
-	return fr;
+	liommu__mcache_insert(&m->iec, (uint64_t)index + 1, *lo, *hi, &m->epoch, epoch);
+	return 0;
 }
 
 int liommu_model_msi(struct liommu_model *m, uint16_t sid, uint64_t addr, uint32_t data,

@@ -52,24 +52,29 @@ struct mslot {
 
 #define MCACHE_WAYS	4
 
-/* A hash of 4-way sets; @nsets is a power of two. */
+/*
+ * A hash of 4-way sets; @nsets is a power of two.
+ *
+ * @dep_gen: when set, other entries are derived from this cache's entries
+ * (the front TLB, translate.c): every removal or replacement of a valid
+ * entry that may have dependents advances *@dep_gen after the slot is
+ * cleared, which kills the dependents.  With @dep_mask 0 every valid
+ * entry may have dependents; otherwise only entries whose v1 has a bit of
+ * @dep_mask set (liommu__mcache_mark()), so evicting an entry nobody
+ * derived from costs no locked instruction.
+ */
 struct mcache {
 	struct mslot *slots;		/* nsets * MCACHE_WAYS, 64-byte aligned */
 	unsigned int nsets;
 	unsigned int set_shift;		/* 64 - log2(nsets) */
 	_Atomic uint32_t victim;	/* round-robin replacement hint */
+	_Atomic uint64_t *dep_gen;
+	uint64_t dep_mask;
 };
 
 struct mcache_val {
 	uint64_t v0;
 	uint64_t v1;
-};
-
-/* Where an insertion landed, so a fill that raced an invalidation can
- * take back exactly what it inserted. */
-struct mcache_ticket {
-	struct mslot *slot;
-	uint32_t seq;			/* the even value published */
 };
 
 int liommu__mcache_init(struct mcache *c, unsigned int entries);
@@ -116,13 +121,21 @@ static inline bool mcache_lookup(const struct mcache *c, uint64_t key,
 	return false;
 }
 
-/* Insert or replace @key.  Never blocks: when every way of the set is
+/*
+ * Insert or replace @key.  Never blocks: when every way of the set is
  * being written by someone else the insertion is skipped (it is a cache).
- * Return: true when inserted (@t filled, may be NULL). */
+ * @epoch / @seen: a fill passes the unit's invalidation epoch and the
+ * value it read before it looked anything up; if the epoch has moved
+ * when the slot is owned, the entry is dropped before anyone can see it
+ * (cache.c, "Fills and invalidations").  NULL for entries that no
+ * invalidation covers.
+ * Return: true when inserted.
+ */
 bool liommu__mcache_insert(struct mcache *c, uint64_t key, uint64_t v0, uint64_t v1,
-			   struct mcache_ticket *t);
-/* Remove what @t inserted if the slot still holds it unchanged. */
-void liommu__mcache_take_back(struct mcache *c, const struct mcache_ticket *t);
+			   _Atomic uint64_t *epoch, uint64_t seen);
+/* Set @bits in v1 of the entry @key if it still holds @v0 (marks it as
+ * having dependents).  Return: true when the entry now carries @bits. */
+bool liommu__mcache_mark(struct mcache *c, uint64_t key, uint64_t v0, uint64_t bits);
 /* Remove @key wherever it is.  Return: entries removed (0 or 1). */
 unsigned int liommu__mcache_remove(struct mcache *c, uint64_t key);
 
@@ -142,6 +155,7 @@ unsigned int liommu__mcache_count(const struct mcache *c);
 
 enum mstat {
 	MS_TRANSLATIONS,
+	MS_FRONT_HITS,		/* also a translation, a context and IOTLB hit */
 	MS_UNTRANSLATED,
 	MS_IOTLB_HITS,
 	MS_IOTLB_MISSES,
@@ -229,21 +243,31 @@ struct liommu_model {
 	uint64_t direct_pa;
 	uint64_t direct_size;
 
+	/*
+	 * The front TLB (translate.c): key (sid, 4 KiB page), value what the
+	 * context cache and the IOTLB answered for it, tagged with
+	 * @front_gen.  It only saves the two lookups of a hit: an entry is
+	 * made from a context-cache hit plus an IOTLB hit, and any removal
+	 * or replacement of a context-cache entry, or of an IOTLB entry
+	 * marked MODEL_TLB_FRONT, advances @front_gen, so no front entry
+	 * outlives what it was made from and the unit behaves as without it.
+	 */
+	_Atomic uint64_t front_gen;
+	struct mcache front;
 	struct mcache ctx;		/* key sid + 1: context entry */
-	struct mcache iotlb;		/* key (vpn, level, did): leaf */
+	struct mcache iotlb;		/* key (vpn, level, did): leaf;
+					 * v1 MODEL_TLB_FRONT */
 	struct mcache pde;		/* key (iova >> 21, 2, did): PT address */
 	struct mcache iec;		/* key index + 1: IRTE */
 	bool pde_on;
 
 	/*
-	 * Invalidation epoch (see model.h, ordering rule 2).  A fill reads
-	 * @epoch, counts itself in @inflight[epoch & 1] and rechecks @epoch;
-	 * an invalidation advances @epoch, drops entries, then waits until
-	 * @inflight of the previous epoch is zero.  Invalidations are
-	 * serialised by the register lock, so at most two epochs are live.
+	 * Invalidation epoch (see model.h, ordering rule 2, and cache.c).
+	 * Every invalidation advances it before it drops entries; a fill
+	 * reads it before its lookups and rechecks it once it owns the slot
+	 * it inserts into, dropping its entry if it moved.
 	 */
 	_Atomic uint64_t epoch __attribute__((aligned(MODEL_CACHELINE)));
-	_Atomic uint64_t inflight[2] __attribute__((aligned(MODEL_CACHELINE)));
 
 	/* Register file, protected by reg_lock. */
 	pthread_mutex_t reg_lock __attribute__((aligned(MODEL_CACHELINE)));
@@ -365,31 +389,10 @@ int liommu__model_write32(const struct liommu_model *m, uint64_t pa, uint32_t v)
 /* Invalidation (cache.c)                                              */
 /* ------------------------------------------------------------------ */
 
-/* Fill side of the epoch protocol. */
-static inline bool model_fill_enter(struct liommu_model *m, uint64_t epoch)
-{
-	atomic_fetch_add_explicit(&m->inflight[epoch & 1], 1, memory_order_seq_cst);
-	if (atomic_load_explicit(&m->epoch, memory_order_seq_cst) == epoch)
-		return true;
-	atomic_fetch_sub_explicit(&m->inflight[epoch & 1], 1, memory_order_release);
-	return false;
-}
-/* After the fill's inserts: a seq_cst read-modify-write of the epoch is
- * the full barrier that keeps the inserts before the epoch check (a
- * fence would do, but ThreadSanitizer does not model fences). */
-static inline bool model_fill_still_valid(struct liommu_model *m, uint64_t epoch)
-{
-	return atomic_fetch_add_explicit(&m->epoch, 0, memory_order_seq_cst) == epoch;
-}
-static inline void model_fill_leave(struct liommu_model *m, uint64_t epoch)
-{
-	atomic_fetch_sub_explicit(&m->inflight[epoch & 1], 1, memory_order_release);
-}
-
 /*
- * Invalidation side: each helper advances the epoch, drops the entries
- * and waits for the fills of the previous epoch.  Called with reg_lock
- * held (that serialises invalidations); they never take it.
+ * Invalidation side: each helper advances the epoch, then drops the
+ * entries.  Called with reg_lock held (that serialises invalidations);
+ * they never take it.
  */
 void liommu__model_inv_ctx_all_locked(struct liommu_model *m);
 void liommu__model_inv_ctx_domain_locked(struct liommu_model *m, uint16_t did);
@@ -411,6 +414,25 @@ static inline uint64_t model_tlb_key(uint16_t did, uint64_t iova, unsigned int l
 	return ((iova >> vtd_level_shift(level)) << 19) | ((uint64_t)level << 16) | did;
 }
 #define MODEL_PDE_LEVEL	2
+/* IOTLB v1: a front TLB entry was made from this entry. */
+#define MODEL_TLB_FRONT	1ULL
+
+/*
+ * Front TLB key: bit 63 set (keys are never 0), page number << 16,
+ * source-id.  Only IOVAs below 2^MODEL_FRONT_IOVA_BITS have a key (every
+ * MGAW the model supports is below it).  Value: v0 the IOTLB's leaf |
+ * R/W; v1 the generation << 20 | leaf level << 16 | domain-id.
+ */
+#define MODEL_FRONT_IOVA_BITS	59
+#define MODEL_FRONT_GEN_SHIFT	20
+static inline uint64_t model_front_key(uint16_t sid, uint64_t iova)
+{
+	return (1ULL << 63) | ((iova >> VTD_PAGE_SHIFT) << 16) | sid;
+}
+static inline uint64_t model_front_v1(uint64_t gen, unsigned int level, uint16_t did)
+{
+	return (gen << MODEL_FRONT_GEN_SHIFT) | ((uint64_t)level << 16) | did;
+}
 /* PDE cache values: leaf table address | accumulated R/W. */
 
 /* ------------------------------------------------------------------ */

@@ -164,6 +164,13 @@ int liommu_model_new(const struct liommu_model_config *cfg, struct liommu_model 
 		goto err_ctx;
 	if (liommu__mcache_init(&m->iotlb, cfg->iotlb_entries))
 		goto err_iotlb;
+	/* As many entries as the IOTLB: one per page a device touches. */
+	if (liommu__mcache_init(&m->front, cfg->iotlb_entries))
+		goto err_front;
+	atomic_init(&m->front_gen, 1);
+	m->ctx.dep_gen = &m->front_gen;
+	m->iotlb.dep_gen = &m->front_gen;
+	m->iotlb.dep_mask = MODEL_TLB_FRONT;
 	if (liommu__mcache_init(&m->pde, m->pde_on ? cfg->pde_entries : 4))
 		goto err_pde;
 	if (liommu__mcache_init(&m->iec, cfg->iec_entries))
@@ -183,6 +190,8 @@ err_reg_lock:
 err_iec:
 	liommu__mcache_fini(&m->pde);
 err_pde:
+	liommu__mcache_fini(&m->front);
+err_front:
 	liommu__mcache_fini(&m->iotlb);
 err_iotlb:
 	liommu__mcache_fini(&m->ctx);
@@ -205,6 +214,7 @@ void liommu_model_free(struct liommu_model *m)
 	pthread_mutex_destroy(&m->reg_lock);
 	liommu__mcache_fini(&m->iec);
 	liommu__mcache_fini(&m->pde);
+	liommu__mcache_fini(&m->front);
 	liommu__mcache_fini(&m->iotlb);
 	liommu__mcache_fini(&m->ctx);
 	free(m);
@@ -289,11 +299,12 @@ void liommu_model_get_stats(struct liommu_model *m, struct liommu_model_stats *s
 	pthread_mutex_unlock(&m->stats_lock);
 
 	memset(st, 0, sizeof(*st));
-	st->translations = c[MS_TRANSLATIONS];
+	/* A front TLB hit stands for a context-cache hit and an IOTLB hit. */
+	st->translations = c[MS_TRANSLATIONS] + c[MS_FRONT_HITS];
 	st->untranslated = c[MS_UNTRANSLATED];
-	st->iotlb_hits = c[MS_IOTLB_HITS];
+	st->iotlb_hits = c[MS_IOTLB_HITS] + c[MS_FRONT_HITS];
 	st->iotlb_misses = c[MS_IOTLB_MISSES];
-	st->ctx_hits = c[MS_CTX_HITS];
+	st->ctx_hits = c[MS_CTX_HITS] + c[MS_FRONT_HITS];
 	st->ctx_misses = c[MS_CTX_MISSES];
 	st->walks = c[MS_WALKS];
 	st->walk_loads = c[MS_WALK_LOADS];

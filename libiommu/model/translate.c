@@ -224,13 +224,6 @@ static unsigned int walk(struct liommu_model *m, struct mstats_blk *b,
 	return fr;
 }
 
-struct xout {
-	uint64_t pa;
-	uint64_t page_size;
-	unsigned int perm;
-	uint16_t did;
-	bool hit;
-};
 
 /*
  * Checks that need only the context entry: TT (pass-through, ATS
@@ -238,7 +231,7 @@ struct xout {
  * request is answered (pass-through), else 0 to go on, or a reason.
  */
 static unsigned int ctx_checks(const struct ctxd *c, uint64_t iova, unsigned int flags,
-			       struct xout *o, bool *done)
+			       struct liommu_model_xlate *o, bool *done)
 {
 	*done = false;
 	if (c->tt == VTD_CTX_TT_PASS_THROUGH) {
@@ -246,7 +239,7 @@ static unsigned int ctx_checks(const struct ctxd *c, uint64_t iova, unsigned int
 		o->page_size = VTD_PAGE_SIZE;
 		o->perm = LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE;
 		o->did = c->did;
-		o->hit = true;
+		o->iotlb_hit = true;
 		*done = true;
 		return 0;
 	}
@@ -258,46 +251,105 @@ static unsigned int ctx_checks(const struct ctxd *c, uint64_t iova, unsigned int
 }
 
 /* IOTLB lookup at every page size the unit may have cached.  Return:
- * true on a hit, with the result in @o and its permission verdict (0 or
- * 0x05/0x06) in *fr: a cached entry can fault too, and a not-present
- * entry cached under caching mode has no permissions at all. */
+ * true on a hit, with the result in @o, its permission verdict (0 or
+ * 0x05/0x06) in *fr, and the entry in *@key / *@v: a cached entry can
+ * fault too, and a not-present entry cached under caching mode has no
+ * permissions at all. */
 static bool tlb_probe(struct liommu_model *m, const struct ctxd *c, uint64_t iova,
-		      unsigned int need, struct xout *o, unsigned int *fr)
+		      unsigned int need, struct liommu_model_xlate *o, unsigned int *fr,
+		      uint64_t *key, struct mcache_val *v)
 {
 	uint32_t sp = atomic_load_explicit(&m->sp_levels, memory_order_relaxed);
-	struct mcache_val v;
 	unsigned int level;
 
 	for (level = 1; level <= 3; level++) {
 		if (level > 1 && !(sp & (1u << level)))
 			continue;
-		if (!mcache_lookup(&m->iotlb, model_tlb_key(c->did, iova, level), &v))
+		*key = model_tlb_key(c->did, iova, level);
+		if (!mcache_lookup(&m->iotlb, *key, v))
 			continue;
-		o->perm = (unsigned int)(v.v0 & (VTD_SLPTE_R | VTD_SLPTE_W));
+		o->perm = (unsigned int)(v->v0 & (VTD_SLPTE_R | VTD_SLPTE_W));
 		o->page_size = 1ULL << vtd_level_shift(level);
-		o->pa = (v.v0 & VTD_ADDR_MASK) | (iova & (o->page_size - 1));
+		o->pa = (v->v0 & VTD_ADDR_MASK) | (iova & (o->page_size - 1));
 		o->did = c->did;
-		o->hit = true;
+		o->iotlb_hit = true;
 		*fr = perm_fault(need, o->perm);
 		return true;
 	}
 	return false;
 }
 
+/*
+ * The front TLB (see struct liommu_model): one lookup keyed by source-id
+ * and page answers what the context cache and the IOTLB would.  Only
+ * successful untranslated requests use it; anything else (a permission
+ * the entry lacks, ATS) goes the long way, which reports the fault.
+ * Writes @out directly: a result assembled on the stack and copied would
+ * cost a store-forwarding stall on the hottest path.
+ */
+static inline bool front_lookup(struct liommu_model *m, uint16_t sid, uint64_t iova,
+				unsigned int need, struct liommu_model_xlate *out)
+{
+	/* The generation before the entry: an entry tagged with it was made
+	 * before any removal that is visible to us (see deps_drop()). */
+	uint64_t gen = atomic_load_explicit(&m->front_gen, memory_order_acquire);
+	struct mcache_val v;
+	unsigned int perm;
+	uint64_t size;
+
+	if (iova >> MODEL_FRONT_IOVA_BITS ||
+	    !mcache_lookup(&m->front, model_front_key(sid, iova), &v) ||
+	    v.v1 >> MODEL_FRONT_GEN_SHIFT != (gen & (UINT64_MAX >> MODEL_FRONT_GEN_SHIFT)))
+		return false;
+	perm = (unsigned int)(v.v0 & (VTD_SLPTE_R | VTD_SLPTE_W));
+	if (need & ~perm)
+		return false;
+	if (out) {
+		size = 1ULL << vtd_level_shift((unsigned int)(v.v1 >> 16) & 3);
+		out->pa = (v.v0 & VTD_ADDR_MASK) | (iova & (size - 1));
+		out->page_size = size;
+		out->perm = perm;
+		out->did = (uint16_t)v.v1;
+		out->iotlb_hit = true;
+	}
+	return true;
+}
+
+/*
+ * After a context-cache hit and an IOTLB hit (@key, @v) under generation
+ * @gen, read before both lookups: remember the answer in the front TLB.
+ * The IOTLB entry is marked first, so its eviction or invalidation from
+ * now on advances the generation; if it changed before the mark, nothing
+ * is made.
+ */
+static void front_fill(struct liommu_model *m, uint16_t sid, uint64_t iova, uint64_t gen,
+		       uint16_t did, uint64_t key, const struct mcache_val *v)
+{
+	unsigned int level = (unsigned int)(key >> 16) & 7;
+
+	if (iova >> MODEL_FRONT_IOVA_BITS)
+		return;
+	if (!(v->v1 & MODEL_TLB_FRONT) &&
+	    !liommu__mcache_mark(&m->iotlb, key, v->v0, MODEL_TLB_FRONT))
+		return;
+	liommu__mcache_insert(&m->front, model_front_key(sid, iova), v->v0,
+			      model_front_v1(gen, level, did), NULL, 0);
+}
+
 /* Core translation; returns 0 or a fault reason with its FPD. */
 static unsigned int xlate(struct liommu_model *m, struct mstats_blk *b, uint16_t sid,
-			  uint64_t iova, unsigned int flags, struct xout *o, bool *fpd)
+			  uint64_t iova, unsigned int flags, struct liommu_model_xlate *o, bool *fpd)
 {
 	unsigned int need = flags & (LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE);
-	struct mcache_ticket tk_ctx = { 0 }, tk_tlb = { 0 }, tk_pde = { 0 };
-	struct mcache_val cv;
+	struct mcache_val cv, tv;
 	struct ctxd c;
 	struct walk w;
 	unsigned int fr;
-	uint64_t epoch;
+	uint64_t epoch, gen, tkey;
 	bool have_ctx, done;
 
-retry:
+	/* Both before any lookup (see front_fill() and cache.c). */
+	gen = atomic_load_explicit(&m->front_gen, memory_order_acquire);
 	epoch = atomic_load_explicit(&m->epoch, memory_order_acquire);
 	*fpd = false;
 	have_ctx = mcache_lookup(&m->ctx, (uint64_t)sid + 1, &cv);
@@ -313,8 +365,10 @@ retry:
 		fr = ctx_checks(&c, iova, flags, o, &done);
 		if (fr || done)
 			return fr;
-		if (tlb_probe(m, &c, iova, need, o, &fr)) {
+		if (tlb_probe(m, &c, iova, need, o, &fr, &tkey, &tv)) {
 			mstat_add(b, MS_IOTLB_HITS, 1);
+			if (!fr && !(flags & LIOMMU_MODEL_ATS))
+				front_fill(m, sid, iova, gen, c.did, tkey, &tv);
 			return fr;
 		}
 		mstat_add(b, MS_IOTLB_MISSES, 1);
@@ -322,9 +376,7 @@ retry:
 		mstat_add(b, MS_CTX_MISSES, 1);
 	}
 
-	/* Miss: walk inside the fill section of this epoch. */
-	if (!model_fill_enter(m, epoch))
-		goto retry;
+	/* Miss: walk; every insert rechecks the epoch read above. */
 	if (!have_ctx) {
 		uint64_t lo, hi;
 
@@ -337,55 +389,51 @@ retry:
 			    (fr == VTD_FR_ROOT_P || fr == VTD_FR_CTX_P))
 				liommu__mcache_insert(&m->ctx, (uint64_t)sid + 1,
 						      lo & ~VTD_CTX_LO_P,
-						      vtd_field_prep(CTX_NEG_REASON, fr), &tk_ctx);
-			goto out;
+						      vtd_field_prep(CTX_NEG_REASON, fr),
+						      &m->epoch, epoch);
+			return fr;
 		}
-		liommu__mcache_insert(&m->ctx, (uint64_t)sid + 1, lo, hi, &tk_ctx);
+		liommu__mcache_insert(&m->ctx, (uint64_t)sid + 1, lo, hi, &m->epoch, epoch);
 		ctx_decode(m, lo, hi, &c);
 		fr = ctx_checks(&c, iova, flags, o, &done);
 		if (fr || done)
-			goto out;
+			return fr;
 		/* The IOTLB is tagged by domain, not by context-cache entry:
 		 * a context-cache miss does not hide what the IOTLB still
 		 * holds for the domain (6.5.3.3 asks software to invalidate
 		 * the IOTLB after the context cache for that reason; QEMU
 		 * 7.2 even looks the IOTLB up before the context). */
-		if (tlb_probe(m, &c, iova, need, o, &fr)) {
+		if (tlb_probe(m, &c, iova, need, o, &fr, &tkey, &tv)) {
 			mstat_add(b, MS_IOTLB_HITS, 1);
-			goto out;
+			return fr;
 		}
 		mstat_add(b, MS_IOTLB_MISSES, 1);
 	}
+	/* An invalidation that begins during the walk makes the inserts
+	 * below drop their entries; this request itself is in flight and
+	 * may still use what it read (model.h, ordering rule 3). */
 	fr = walk(m, b, &c, iova, need, &w);
 	if (fr) {
 		if (w.not_present && m->cfg.caching_mode)
 			liommu__mcache_insert(&m->iotlb, model_tlb_key(c.did, iova, 1), 0, 0,
-					      &tk_tlb);
-		goto out;
+					      &m->epoch, epoch);
+		return fr;
 	}
+	/* Before the insert, so an invalidation that misses the bit is one
+	 * the insert sees (cache.c). */
 	if (w.level > 1)
 		atomic_fetch_or_explicit(&m->sp_levels, 1u << w.level, memory_order_seq_cst);
 	liommu__mcache_insert(&m->iotlb, model_tlb_key(c.did, iova, w.level),
-			      w.pa_page | w.perm, 0, &tk_tlb);
+			      w.pa_page | w.perm, 0, &m->epoch, epoch);
 	if (w.pde_valid && m->pde_on)
 		liommu__mcache_insert(&m->pde, model_tlb_key(c.did, iova, MODEL_PDE_LEVEL),
-				      w.pde, 0, &tk_pde);
+				      w.pde, 0, &m->epoch, epoch);
 	o->page_size = 1ULL << vtd_level_shift(w.level);
 	o->pa = w.pa_page | (iova & (o->page_size - 1));
 	o->perm = w.perm;
 	o->did = c.did;
-	o->hit = false;
-out:
-	if (!model_fill_still_valid(m, epoch)) {
-		/* An invalidation began while we walked: what we read may be
-		 * stale, so take our entries back (this request itself is in
-		 * flight and may still use the result). */
-		liommu__mcache_take_back(&m->ctx, &tk_ctx);
-		liommu__mcache_take_back(&m->iotlb, &tk_tlb);
-		liommu__mcache_take_back(&m->pde, &tk_pde);
-	}
-	model_fill_leave(m, epoch);
-	return fr;
+	o->iotlb_hit = false;
+	return 0;
 }
 
 static void fill_fault(struct liommu_fault *f, uint16_t sid, uint64_t addr,
@@ -408,42 +456,33 @@ static void fill_fault(struct liommu_fault *f, uint16_t sid, uint64_t addr,
 #define XLATE_FLAGS	(LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE | LIOMMU_MODEL_ATS | \
 			 LIOMMU_MODEL_NO_RECORD)
 
-int liommu_model_translate(struct liommu_model *m, uint16_t sid, uint64_t iova,
-			   unsigned int flags, struct liommu_model_xlate *out,
-			   struct liommu_fault *fault)
+/* Everything but a front TLB hit. */
+static __attribute__((noinline)) int
+translate_slow(struct liommu_model *m, struct mstats_blk *b, uint16_t sid, uint64_t iova,
+	       unsigned int flags, struct liommu_model_xlate *out, struct liommu_fault *fault)
 {
-	struct mstats_blk *b;
-	struct xout o = { 0 };
+	struct liommu_model_xlate local, *o = out ? out : &local;
 	unsigned int fr;
 	bool fpd;
 
 	if (!(flags & (LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE)) || (flags & ~XLATE_FLAGS) ||
 	    ((flags & LIOMMU_MODEL_ATS) && !m->cfg.device_tlb))
 		return -EINVAL;
-	b = model_stats(m);
 	if (!atomic_load_explicit(&m->te, memory_order_acquire)) {
 		mstat_add(b, MS_UNTRANSLATED, 1);
-		if (out) {
-			out->pa = iova;
-			out->page_size = VTD_PAGE_SIZE;
-			out->perm = LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE;
-			out->did = 0;
-			out->iotlb_hit = true;
-		}
+		o->pa = iova;
+		o->page_size = VTD_PAGE_SIZE;
+		o->perm = LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE;
+		o->did = 0;
+		o->iotlb_hit = true;
 		return 0;
 	}
 	mstat_add(b, MS_TRANSLATIONS, 1);
-	fr = xlate(m, b, sid, iova, flags, &o, &fpd);
-	if (!fr) {
-		if (out) {
-			out->pa = o.pa;
-			out->page_size = o.page_size;
-			out->perm = o.perm;
-			out->did = o.did;
-			out->iotlb_hit = o.hit;
-		}
+	/* Straight into @out: a result built on the stack and copied costs
+	 * a store-forwarding stall. */
+	fr = xlate(m, b, sid, iova, flags, o, &fpd);
+	if (!fr)
 		return 0;
-	}
 	if (fault)
 		fill_fault(fault, sid, iova, fr, flags);
 	if (fpd && reason_qualified(fr))
@@ -453,6 +492,23 @@ int liommu_model_translate(struct liommu_model *m, uint16_t sid, uint64_t iova,
 					   fr == VTD_FR_WRITE ||
 					   (fr != VTD_FR_READ && !(flags & LIOMMU_MODEL_READ)));
 	return -EFAULT;
+}
+
+int liommu_model_translate(struct liommu_model *m, uint16_t sid, uint64_t iova,
+			   unsigned int flags, struct liommu_model_xlate *out,
+			   struct liommu_fault *fault)
+{
+	struct mstats_blk *b = model_stats(m);
+	unsigned int need = flags & (LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE);
+
+	/* A plain read or write that the front TLB answers. */
+	if (need && !(flags & ~(need | LIOMMU_MODEL_NO_RECORD)) &&
+	    atomic_load_explicit(&m->te, memory_order_acquire) &&
+	    front_lookup(m, sid, iova, need, out)) {
+		mstat_add(b, MS_FRONT_HITS, 1);
+		return 0;
+	}
+	return translate_slow(m, b, sid, iova, flags, out, fault);
 }
 
 /* ------------------------------------------------------------------ */

@@ -40,7 +40,12 @@
  *    hash of 4-way buckets whose slots carry a sequence count (odd while
  *    a slot is written; readers retry when it changed).  A miss walks the
  *    tables with 8-byte single-copy-atomic acquire loads and inserts its
- *    result.
+ *    result.  In front of the context cache and the IOTLB sits a small
+ *    TLB keyed by (source-id, page) that answers a repeated hit with one
+ *    lookup instead of two; its entries are made from context-cache and
+ *    IOTLB entries and die with them (eviction or invalidation), so it
+ *    changes no behaviour and no statistic: its hits count as context-
+ *    cache and IOTLB hits.
  *  - Memory ordering, what a driver thread may rely on:
  *    (1) A table store made before an invalidation is submitted is seen
  *        by every walk that starts after the invalidation completes.
@@ -48,8 +53,9 @@
  *        the wait descriptor's status is written / ICS.IWC set), no cache
  *        entry it covers survives, including entries being filled by
  *        walks that raced with it: every invalidation advances an epoch
- *        and waits for fills begun in the previous epoch to finish; a
- *        fill that sees the epoch move removes what it inserted.
+ *        before it drops entries, and a fill that finds the epoch moved
+ *        once it owns the slot it inserts into drops its entry unseen
+ *        (the invalidation never waits for fills).
  *    (3) A translation already under way when an invalidation completes
  *        may still use what it looked up (a request in flight), exactly
  *        as in hardware; the next request will not.
@@ -332,7 +338,8 @@ struct liommu_model_xlate {
  * @iova:   the request address.
  * @flags:  LIOMMU_MODEL_READ and/or _WRITE, optionally _ATS and
  *          _NO_RECORD.
- * @out:    the translation on success.  May be NULL.
+ * @out:    the translation on success (undefined after a failure).  May
+ *          be NULL.
  * @fault:  on -EFAULT, the fault as the hardware records it (page address,
  *          sid, reason, is_write).  May be NULL.
  *
