@@ -29,7 +29,8 @@
  * lock and lines only.  A map that misses there is an ordinary miss
  * (a new IOVA), even if another thread's cache holds the buffer: that
  * entry ages out.  Each cache is a hash table plus a FIFO (oldest
- * first) under its own mutex, held only for list edits.
+ * first) under its own spinlock (struct liommu__dma_lock), held only
+ * for list edits.
  *
  * The quota is kept with tokens: every cached mapping holds one, a cache
  * never holds more mappings than tokens, and the tokens of all caches
@@ -55,7 +56,7 @@
 #define OPT_MIN_BUCKETS		16u
 
 struct opt_cache {
-	pthread_mutex_t lock;
+	struct liommu__dma_lock lock;
 	struct liommu__dma_map **bucket;	/* chains through ->next */
 	uint64_t nbuckets;			/* power of two */
 	struct liommu__dma_map *oldest;		/* FIFO head */
@@ -254,10 +255,10 @@ static unsigned int opt_steal(struct opt *o, struct opt_cache *self)
 
 		if (k == self || !opt_tokens(k))
 			continue;
-		pthread_mutex_lock(&k->lock);
+		liommu__dma_lock(&k->lock);
 		got += opt_tokens(k) - k->count;
 		opt_set_tokens_locked(k, k->count);
-		pthread_mutex_unlock(&k->lock);
+		liommu__dma_unlock(&k->lock);
 	}
 	return got;
 }
@@ -349,16 +350,13 @@ static int opt_init(struct liommu_dma *dma)
 		k->bucket = calloc(k->nbuckets, sizeof(*k->bucket));
 		if (!k->bucket)
 			goto err_free;
-		pthread_mutex_init(&k->lock, NULL);
 	}
 	dma->priv = o;
 	return 0;
 
 err_free:
-	while (i--) {
+	while (i--)
 		free(o->cache[i].bucket);
-		pthread_mutex_destroy(&o->cache[i].lock);
-	}
 	pthread_mutex_destroy(&o->retire_lock);
 	free(o);
 	return -ENOMEM;
@@ -376,10 +374,10 @@ static int opt_drain(struct liommu_dma *dma)
 	for (i = 0; i < OPT_NCACHES; i++) {
 		struct opt_cache *k = &o->cache[i];
 
-		pthread_mutex_lock(&k->lock);
+		liommu__dma_lock(&k->lock);
 		pages += opt_pull_locked(o, k, UINT32_MAX, UINT64_MAX, &list);
 		opt_return_idle_locked(o, k);
-		pthread_mutex_unlock(&k->lock);
+		liommu__dma_unlock(&k->lock);
 	}
 	ret = opt_retire(dma, list, pages);
 	pthread_mutex_unlock(&o->retire_lock);
@@ -394,10 +392,8 @@ static void opt_fini(struct liommu_dma *dma)
 	if (!o)
 		return;
 	opt_drain(dma);
-	for (i = 0; i < OPT_NCACHES; i++) {
+	for (i = 0; i < OPT_NCACHES; i++)
 		free(o->cache[i].bucket);
-		pthread_mutex_destroy(&o->cache[i].lock);
-	}
 	pthread_mutex_destroy(&o->retire_lock);
 	free(o);
 	dma->priv = NULL;
@@ -414,13 +410,13 @@ static int opt_map(struct liommu_dma *dma, struct liommu__dma_map **mp, bool *hi
 	 * there at this moment by a thread sharing the slot is missed as
 	 * it would be a moment later). */
 	if (atomic_load_explicit(&k->pages, memory_order_relaxed)) {
-		pthread_mutex_lock(&k->lock);
+		liommu__dma_lock(&k->lock);
 		for (c = k->bucket[h & (k->nbuckets - 1)]; c; c = c->next)
 			if (opt_key_eq(c, m))
 				break;
 		if (c)
 			opt_unlink_locked(k, c, h);	/* its token stays with @k */
-		pthread_mutex_unlock(&k->lock);
+		liommu__dma_unlock(&k->lock);
 	}
 	if (!c)
 		return liommu__dma_map_fresh(dma, mp);
@@ -446,13 +442,13 @@ static int opt_unmap(struct liommu_dma *dma, struct liommu__dma_map *m)
 
 	m->t_ns = opt_stamp_ns();
 	due = m->t_ns + o->half_age;
-	pthread_mutex_lock(&k->lock);
+	liommu__dma_lock(&k->lock);
 	if (k->count >= opt_tokens(k))
 		opt_set_tokens_locked(k, opt_tokens(k) + opt_pool_take(o, o->grab));
 	opt_link_locked(k, m, h);
 	over = k->count > opt_tokens(k);
 	opt_grow_locked(k);
-	pthread_mutex_unlock(&k->lock);
+	liommu__dma_unlock(&k->lock);
 	liommu__dma_kick(dma, due);
 	if (!over)
 		return 0;
@@ -460,7 +456,7 @@ static int opt_unmap(struct liommu_dma *dma, struct liommu__dma_map *m)
 	 * cache's oldest batch goes (possibly @m itself: the quota holds). */
 	got = opt_steal(o, k);
 	pthread_mutex_lock(&o->retire_lock);
-	pthread_mutex_lock(&k->lock);
+	liommu__dma_lock(&k->lock);
 	opt_set_tokens_locked(k, opt_tokens(k) + got);
 	if (k->count > opt_tokens(k)) {
 		opt_set_tokens_locked(k, opt_tokens(k) + opt_pool_take(o, k->count -
@@ -470,7 +466,7 @@ static int opt_unmap(struct liommu_dma *dma, struct liommu__dma_map *m)
 			pages = opt_pull_locked(o, k, n > o->batch ? n : o->batch, UINT64_MAX,
 						&list);
 	}
-	pthread_mutex_unlock(&k->lock);
+	liommu__dma_unlock(&k->lock);
 	ret = opt_retire(dma, list, pages);
 	pthread_mutex_unlock(&o->retire_lock);
 	return ret;
@@ -489,7 +485,7 @@ static uint64_t opt_reclaim(struct liommu_dma *dma, uint64_t now_ns)
 
 		/* Every cache, under its lock: the kick protocol (dma.c) needs
 		 * this scan to see whatever was linked before it. */
-		pthread_mutex_lock(&k->lock);
+		liommu__dma_lock(&k->lock);
 		if (now_ns >= o->half_age)
 			pages += opt_pull_locked(o, k, UINT32_MAX, now_ns - o->half_age, &list);
 		if (k->oldest) {
@@ -499,7 +495,7 @@ static uint64_t opt_reclaim(struct liommu_dma *dma, uint64_t now_ns)
 				next = due;
 		}
 		opt_return_idle_locked(o, k);
-		pthread_mutex_unlock(&k->lock);
+		liommu__dma_unlock(&k->lock);
 	}
 	opt_retire(dma, list, pages);
 	pthread_mutex_unlock(&o->retire_lock);

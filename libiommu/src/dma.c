@@ -14,8 +14,8 @@
  *
  * Locking: the live table is split into one shard per counter slot
  * (dma-internal.h: a thread keeps its slot, the first LIOMMU_STAT_SHARED
- * threads have one each), each with its own mutex held only for a
- * hash-chain edit.  map() files a mapping in the calling thread's shard
+ * threads have one each), each with its own spinlock
+ * (struct liommu__dma_lock) held only for a hash-chain edit.  map() files a mapping in the calling thread's shard
  * and unmap() looks there first, so a thread that unmaps what it mapped
  * touches only its own shard; another thread's unmap finds it in the
  * shards that hold anything.  Nothing here takes an instance-wide lock
@@ -25,6 +25,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -76,6 +77,20 @@ uint64_t liommu__dma_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+void liommu__dma_lock_wait(struct liommu__dma_lock *l)
+{
+	unsigned int spins = 0;
+
+	do {
+		while (atomic_load_explicit(&l->v, memory_order_relaxed)) {
+			if (++spins < 64)
+				liommu__dma_cpu_relax();
+			else
+				sched_yield();	/* the holder may be descheduled */
+		}
+	} while (atomic_exchange_explicit(&l->v, 1, memory_order_acquire));
 }
 
 void liommu__dma_flushed(struct liommu_dma *dma)
@@ -313,14 +328,14 @@ static void live_insert(struct liommu_dma *dma, struct liommu__dma_map *m)
 	struct liommu__dma_live *s = &dma->live[liommu__dma_slot()];
 	uint64_t h = live_hash(m->iova), j;
 
-	pthread_mutex_lock(&s->lock);
+	liommu__dma_lock(&s->lock);
 	if (live_count(s) >= 2 * s->nbuckets)
 		live_grow_locked(s);
 	j = live_bucket(s, h);
 	m->next = s->bucket[j];
 	s->bucket[j] = m;
 	live_set_count_locked(s, live_count(s) + 1);
-	pthread_mutex_unlock(&s->lock);
+	liommu__dma_unlock(&s->lock);
 }
 
 /* live_remove() in one shard; LIVE_ELSEWHERE: no mapping at that page
@@ -333,7 +348,7 @@ static int live_remove_from(struct liommu__dma_live *s, uint64_t iova, uint64_t 
 	struct liommu__dma_map **pp, *m;
 	int ret = LIVE_ELSEWHERE;
 
-	pthread_mutex_lock(&s->lock);
+	liommu__dma_lock(&s->lock);
 	for (pp = &s->bucket[live_bucket(s, h)]; (m = *pp); pp = &m->next) {
 		if (m->iova != page)
 			continue;
@@ -351,7 +366,7 @@ static int live_remove_from(struct liommu__dma_live *s, uint64_t iova, uint64_t 
 		ret = 0;
 		break;
 	}
-	pthread_mutex_unlock(&s->lock);
+	liommu__dma_unlock(&s->lock);
 	return ret;
 }
 
@@ -389,7 +404,6 @@ static int live_init(struct liommu_dma *dma)
 		if (!s->bucket)
 			return -ENOMEM;
 		s->nbuckets = LIVE_MIN_BUCKETS;
-		pthread_mutex_init(&s->lock, NULL);
 	}
 	return 0;
 }
@@ -449,7 +463,6 @@ static void live_fini(struct liommu_dma *dma)
 			continue;
 		free(s->bucket);
 		s->bucket = NULL;
-		pthread_mutex_destroy(&s->lock);
 	}
 }
 
