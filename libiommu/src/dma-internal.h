@@ -48,6 +48,7 @@ struct liommu__dma_map {
 };
 
 struct liommu_dma;
+struct liommu__dma_live;
 
 /**
  * struct liommu__dma_ops - one strategy.  Page-granular: dma.c has
@@ -70,6 +71,19 @@ struct liommu_dma;
  *            @m from here and frees it with liommu__dma_map_free(),
  *            whatever it returns.  For @untracked strategies @m is the
  *            caller's (on its stack) and only describes the buffer.
+ * @map_own:  optional; the reuse-cache fast path, tried before @map.
+ *            @s is the calling thread's live-table shard, whose lock also
+ *            guards the strategy's state for that slot: under it, look
+ *            the request @req up; on a hit take the cached record out,
+ *            give it @req's offset and length, link it into @s
+ *            (liommu__dma_live_link_locked()), set *@iova and return
+ *            true.  false: a miss, nothing changed.
+ * @unmap_own: optional; the fast path of unmap, tried before the other
+ *            shards are searched: under @s's lock take the mapping out
+ *            (liommu__dma_live_take_locked()) and deal with it as @unmap
+ *            would, *@res its result.  Return: 0 (done), the take's
+ *            -ENOENT or -EINVAL (nothing changed), or
+ *            LIOMMU__DMA_ELSEWHERE (@iova is not in @s).
  * @unmap_many: optional; unmap @n mappings at once (scatter-gather).
  *            NULL = @unmap one by one.
  * @drain:    optional; retire every stale mapping now, wait.
@@ -86,6 +100,10 @@ struct liommu__dma_ops {
 	void (*fini)(struct liommu_dma *dma);
 	int (*map)(struct liommu_dma *dma, struct liommu__dma_map **mp, bool *hit);
 	int (*unmap)(struct liommu_dma *dma, struct liommu__dma_map *m);
+	bool (*map_own)(struct liommu_dma *dma, struct liommu__dma_live *s,
+			const struct liommu__dma_map *req, uint64_t *iova);
+	int (*unmap_own)(struct liommu_dma *dma, struct liommu__dma_live *s, uint64_t iova,
+			 uint64_t len, unsigned int prot, int *res);
 	int (*unmap_many)(struct liommu_dma *dma, struct liommu__dma_map **m, size_t n);
 	int (*drain)(struct liommu_dma *dma);
 	uint64_t (*reclaim)(struct liommu_dma *dma, uint64_t now_ns);
@@ -186,6 +204,28 @@ struct liommu_dma {
 	struct liommu__dma_counters ctr[LIOMMU__DMA_SLOTS];
 	struct liommu__dma_live live[LIOMMU__DMA_SLOTS];
 };
+
+/* The calling thread's live-table shard. */
+static inline struct liommu__dma_live *liommu__dma_live_own(struct liommu_dma *dma)
+{
+	return &dma->live[liommu__stat_shard()];
+}
+
+/* liommu__dma_live_take_locked(): no mapping at that page in this shard
+ * (a live IOVA page is in one shard only). */
+#define LIOMMU__DMA_ELSEWHERE	1
+
+/*
+ * With @s locked: take the mapping that map() returned as @iova out of
+ * @s, after checking that @len and @prot are what map() was given.
+ * Return: 0 (*@out set); -ENOENT (the offset in the page differs);
+ * -EINVAL (length or direction differ; the mapping stays);
+ * LIOMMU__DMA_ELSEWHERE.
+ */
+int liommu__dma_live_take_locked(struct liommu__dma_live *s, uint64_t iova, uint64_t len,
+				 unsigned int prot, struct liommu__dma_map **out);
+/* With @s locked: file @m in it. */
+void liommu__dma_live_link_locked(struct liommu__dma_live *s, struct liommu__dma_map *m);
 
 /* A spin-wait hint to the CPU. */
 #if defined(__x86_64__) || defined(__i386__)

@@ -29,8 +29,10 @@
  * lock and lines only.  A map that misses there is an ordinary miss
  * (a new IOVA), even if another thread's cache holds the buffer: that
  * entry ages out.  Each cache is a hash table plus a FIFO (oldest
- * first) under its own spinlock (struct liommu__dma_lock), held only
- * for list edits.
+ * first) under the lock of its slot's live-table shard (dma.c), held
+ * only for list edits: a reuse hit takes the cached record out and files
+ * it as live, and an unmap takes it out of the live table and parks it,
+ * each under that one lock (the front end's map_own/unmap_own hooks).
  *
  * The quota is kept with tokens: every cached mapping holds one, a cache
  * never holds more mappings than tokens, and the tokens of all caches
@@ -56,7 +58,7 @@
 #define OPT_MIN_BUCKETS		16u
 
 struct opt_cache {
-	struct liommu__dma_lock lock;
+	struct liommu__dma_lock *lock;		/* the slot's live-table shard's */
 	struct liommu__dma_map **bucket;	/* chains through ->next */
 	uint64_t nbuckets;			/* power of two */
 	struct liommu__dma_map *oldest;		/* FIFO head */
@@ -255,10 +257,10 @@ static unsigned int opt_steal(struct opt *o, struct opt_cache *self)
 
 		if (k == self || !opt_tokens(k))
 			continue;
-		liommu__dma_lock(&k->lock);
+		liommu__dma_lock(k->lock);
 		got += opt_tokens(k) - k->count;
 		opt_set_tokens_locked(k, k->count);
-		liommu__dma_unlock(&k->lock);
+		liommu__dma_unlock(k->lock);
 	}
 	return got;
 }
@@ -346,6 +348,7 @@ static int opt_init(struct liommu_dma *dma)
 	for (i = 0; i < OPT_NCACHES; i++) {
 		struct opt_cache *k = &o->cache[i];
 
+		k->lock = &dma->live[i].lock;
 		k->nbuckets = OPT_MIN_BUCKETS;
 		k->bucket = calloc(k->nbuckets, sizeof(*k->bucket));
 		if (!k->bucket)
@@ -374,10 +377,10 @@ static int opt_drain(struct liommu_dma *dma)
 	for (i = 0; i < OPT_NCACHES; i++) {
 		struct opt_cache *k = &o->cache[i];
 
-		liommu__dma_lock(&k->lock);
+		liommu__dma_lock(k->lock);
 		pages += opt_pull_locked(o, k, UINT32_MAX, UINT64_MAX, &list);
 		opt_return_idle_locked(o, k);
-		liommu__dma_unlock(&k->lock);
+		liommu__dma_unlock(k->lock);
 	}
 	ret = opt_retire(dma, list, pages);
 	pthread_mutex_unlock(&o->retire_lock);
@@ -399,64 +402,81 @@ static void opt_fini(struct liommu_dma *dma)
 	dma->priv = NULL;
 }
 
-static int opt_map(struct liommu_dma *dma, struct liommu__dma_map **mp, bool *hit)
+/* The cache of the slot whose live-table shard is @s. */
+static struct opt_cache *opt_cache_of(struct liommu_dma *dma, struct liommu__dma_live *s)
 {
 	struct opt *o = dma->priv;
-	struct opt_cache *k = &o->cache[liommu__dma_slot()];
-	struct liommu__dma_map *m = *mp, *c = NULL;
-	uint64_t h = opt_hash(m->pa, m->npages, m->prot);
 
-	/* An empty cache is a miss without its lock (a mapping parked
-	 * there at this moment by a thread sharing the slot is missed as
-	 * it would be a moment later). */
-	if (atomic_load_explicit(&k->pages, memory_order_relaxed)) {
-		liommu__dma_lock(&k->lock);
-		for (c = k->bucket[h & (k->nbuckets - 1)]; c; c = c->next)
-			if (opt_key_eq(c, m))
-				break;
-		if (c)
-			opt_unlink_locked(k, c, h);	/* its token stays with @k */
-		liommu__dma_unlock(&k->lock);
-	}
-	if (!c)
-		return liommu__dma_map_fresh(dma, mp);
-	/* The cached mapping is still present in the table: it becomes the
-	 * live record as it is, no allocation, no PTE write, no
-	 * invalidation; only the caller's offset and length are new. */
-	c->off = m->off;
-	c->len = m->len;
-	*mp = c;
-	*hit = true;
-	return 0;
+	return &o->cache[s - dma->live];
 }
 
-static int opt_unmap(struct liommu_dma *dma, struct liommu__dma_map *m)
+static bool opt_map_own(struct liommu_dma *dma, struct liommu__dma_live *s,
+			const struct liommu__dma_map *req, uint64_t *iova)
 {
-	struct opt *o = dma->priv;
-	struct opt_cache *k = &o->cache[liommu__dma_slot()];
-	uint64_t h = opt_hash(m->pa, m->npages, m->prot), pages = 0, due;
-	struct liommu__dma_map *list = NULL;
-	unsigned int got, n;
-	bool over;
-	int ret;
+	struct opt_cache *k = opt_cache_of(dma, s);
+	uint64_t h = opt_hash(req->pa, req->npages, req->prot);
+	struct liommu__dma_map *c;
 
-	m->t_ns = opt_stamp_ns();
-	due = m->t_ns + o->half_age;
-	liommu__dma_lock(&k->lock);
+	/* An empty cache is a miss without the lock (a mapping parked
+	 * there at this moment by a thread sharing the slot is missed as
+	 * it would be a moment later). */
+	if (!atomic_load_explicit(&k->pages, memory_order_relaxed))
+		return false;
+	liommu__dma_lock(k->lock);
+	for (c = k->bucket[h & (k->nbuckets - 1)]; c; c = c->next)
+		if (opt_key_eq(c, req))
+			break;
+	if (c) {
+		/* The cached mapping is still present in the table: it
+		 * becomes the live record as it is, no allocation, no PTE
+		 * write, no invalidation; only the caller's offset and
+		 * length are new.  Its token stays with @k. */
+		opt_unlink_locked(k, c, h);
+		c->off = req->off;
+		c->len = req->len;
+		*iova = c->iova + c->off;
+		liommu__dma_live_link_locked(s, c);
+	}
+	liommu__dma_unlock(k->lock);
+	return c != NULL;
+}
+
+/* A miss (opt_map_own() looked in the calling thread's cache). */
+static int opt_map(struct liommu_dma *dma, struct liommu__dma_map **mp, bool *hit)
+{
+	return liommu__dma_map_fresh(dma, mp);
+}
+
+/* Park @m as @k's newest entry; true when @k is over its tokens. */
+static bool opt_park_locked(struct opt *o, struct opt_cache *k, struct liommu__dma_map *m)
+{
 	if (k->count >= opt_tokens(k))
 		opt_set_tokens_locked(k, opt_tokens(k) + opt_pool_take(o, o->grab));
-	opt_link_locked(k, m, h);
-	over = k->count > opt_tokens(k);
+	opt_link_locked(k, m, opt_hash(m->pa, m->npages, m->prot));
 	opt_grow_locked(k);
-	liommu__dma_unlock(&k->lock);
-	liommu__dma_kick(dma, due);
+	return k->count > opt_tokens(k);
+}
+
+/*
+ * After parking a mapping stamped @t_ns in @k and dropping the lock: make
+ * sure the reclaimer is due by then; when @k went over its tokens, take
+ * idle ones from other caches, else retire @k's oldest batch (possibly
+ * the mapping just parked: the quota holds).
+ */
+static int opt_parked(struct liommu_dma *dma, struct opt_cache *k, uint64_t t_ns, bool over)
+{
+	struct opt *o = dma->priv;
+	struct liommu__dma_map *list = NULL;
+	uint64_t pages = 0;
+	unsigned int got, n;
+	int ret;
+
+	liommu__dma_kick(dma, t_ns + o->half_age);
 	if (!over)
 		return 0;
-	/* No token left in the pool: idle ones of other caches, else this
-	 * cache's oldest batch goes (possibly @m itself: the quota holds). */
 	got = opt_steal(o, k);
 	pthread_mutex_lock(&o->retire_lock);
-	liommu__dma_lock(&k->lock);
+	liommu__dma_lock(k->lock);
 	opt_set_tokens_locked(k, opt_tokens(k) + got);
 	if (k->count > opt_tokens(k)) {
 		opt_set_tokens_locked(k, opt_tokens(k) + opt_pool_take(o, k->count -
@@ -466,10 +486,48 @@ static int opt_unmap(struct liommu_dma *dma, struct liommu__dma_map *m)
 			pages = opt_pull_locked(o, k, n > o->batch ? n : o->batch, UINT64_MAX,
 						&list);
 	}
-	liommu__dma_unlock(&k->lock);
+	liommu__dma_unlock(k->lock);
 	ret = opt_retire(dma, list, pages);
 	pthread_mutex_unlock(&o->retire_lock);
 	return ret;
+}
+
+static int opt_unmap_own(struct liommu_dma *dma, struct liommu__dma_live *s, uint64_t iova,
+			 uint64_t len, unsigned int prot, int *res)
+{
+	struct opt_cache *k = opt_cache_of(dma, s);
+	uint64_t t_ns = opt_stamp_ns();
+	struct liommu__dma_map *m;
+	bool over;
+	int ret;
+
+	liommu__dma_lock(k->lock);
+	ret = liommu__dma_live_take_locked(s, iova, len, prot, &m);
+	if (ret) {
+		liommu__dma_unlock(k->lock);
+		return ret;
+	}
+	m->t_ns = t_ns;
+	over = opt_park_locked(dma->priv, k, m);
+	liommu__dma_unlock(k->lock);
+	*res = opt_parked(dma, k, t_ns, over);
+	return 0;
+}
+
+/* A mapping found in another thread's shard: parked in the calling
+ * thread's cache. */
+static int opt_unmap(struct liommu_dma *dma, struct liommu__dma_map *m)
+{
+	struct opt_cache *k = opt_cache_of(dma, liommu__dma_live_own(dma));
+	uint64_t t_ns = opt_stamp_ns();
+	bool over;
+
+	/* @m is the cache's once the lock drops: not read after that */
+	m->t_ns = t_ns;
+	liommu__dma_lock(k->lock);
+	over = opt_park_locked(dma->priv, k, m);
+	liommu__dma_unlock(k->lock);
+	return opt_parked(dma, k, t_ns, over);
 }
 
 static uint64_t opt_reclaim(struct liommu_dma *dma, uint64_t now_ns)
@@ -485,7 +543,7 @@ static uint64_t opt_reclaim(struct liommu_dma *dma, uint64_t now_ns)
 
 		/* Every cache, under its lock: the kick protocol (dma.c) needs
 		 * this scan to see whatever was linked before it. */
-		liommu__dma_lock(&k->lock);
+		liommu__dma_lock(k->lock);
 		if (now_ns >= o->half_age)
 			pages += opt_pull_locked(o, k, UINT32_MAX, now_ns - o->half_age, &list);
 		if (k->oldest) {
@@ -495,7 +553,7 @@ static uint64_t opt_reclaim(struct liommu_dma *dma, uint64_t now_ns)
 				next = due;
 		}
 		opt_return_idle_locked(o, k);
-		liommu__dma_unlock(&k->lock);
+		liommu__dma_unlock(k->lock);
 	}
 	opt_retire(dma, list, pages);
 	pthread_mutex_unlock(&o->retire_lock);
@@ -525,7 +583,9 @@ const struct liommu__dma_ops liommu__dma_optimistic_ops = {
 	.init = opt_init,
 	.fini = opt_fini,
 	.map = opt_map,
+	.map_own = opt_map_own,
 	.unmap = opt_unmap,
+	.unmap_own = opt_unmap_own,
 	.drain = opt_drain,
 	.reclaim = opt_reclaim,
 	.stale_pages = opt_stale_pages,

@@ -322,50 +322,57 @@ static void live_grow_locked(struct liommu__dma_live *s)
 	s->nbuckets = nb;
 }
 
-/* Into the calling thread's shard. */
-static void live_insert(struct liommu_dma *dma, struct liommu__dma_map *m)
+void liommu__dma_live_link_locked(struct liommu__dma_live *s, struct liommu__dma_map *m)
 {
-	struct liommu__dma_live *s = &dma->live[liommu__dma_slot()];
-	uint64_t h = live_hash(m->iova), j;
+	uint64_t j;
 
-	liommu__dma_lock(&s->lock);
 	if (live_count(s) >= 2 * s->nbuckets)
 		live_grow_locked(s);
-	j = live_bucket(s, h);
+	j = live_bucket(s, live_hash(m->iova));
 	m->next = s->bucket[j];
 	s->bucket[j] = m;
 	live_set_count_locked(s, live_count(s) + 1);
+}
+
+/* Into the calling thread's shard. */
+static void live_insert(struct liommu_dma *dma, struct liommu__dma_map *m)
+{
+	struct liommu__dma_live *s = liommu__dma_live_own(dma);
+
+	liommu__dma_lock(&s->lock);
+	liommu__dma_live_link_locked(s, m);
 	liommu__dma_unlock(&s->lock);
 }
 
-/* live_remove() in one shard; LIVE_ELSEWHERE: no mapping at that page
- * here (a live IOVA page is in one shard only). */
-#define LIVE_ELSEWHERE	1
-static int live_remove_from(struct liommu__dma_live *s, uint64_t iova, uint64_t len,
-			    unsigned int prot, struct liommu__dma_map **out)
+int liommu__dma_live_take_locked(struct liommu__dma_live *s, uint64_t iova, uint64_t len,
+				 unsigned int prot, struct liommu__dma_map **out)
 {
 	uint64_t page = iova & VTD_PAGE_MASK, h = live_hash(page);
 	struct liommu__dma_map **pp, *m;
-	int ret = LIVE_ELSEWHERE;
 
-	liommu__dma_lock(&s->lock);
 	for (pp = &s->bucket[live_bucket(s, h)]; (m = *pp); pp = &m->next) {
 		if (m->iova != page)
 			continue;
-		ret = -ENOENT;
 		if (m->off != (iova & ~VTD_PAGE_MASK))
-			break;
-		if (m->len != len || m->prot != prot) {
-			ret = -EINVAL;
-			break;
-		}
+			return -ENOENT;
+		if (m->len != len || m->prot != prot)
+			return -EINVAL;
 		*pp = m->next;
 		m->next = NULL;
 		live_set_count_locked(s, live_count(s) - 1);
 		*out = m;
-		ret = 0;
-		break;
+		return 0;
 	}
+	return LIOMMU__DMA_ELSEWHERE;
+}
+
+static int live_remove_from(struct liommu__dma_live *s, uint64_t iova, uint64_t len,
+			    unsigned int prot, struct liommu__dma_map **out)
+{
+	int ret;
+
+	liommu__dma_lock(&s->lock);
+	ret = liommu__dma_live_take_locked(s, iova, len, prot, out);
 	liommu__dma_unlock(&s->lock);
 	return ret;
 }
@@ -373,24 +380,28 @@ static int live_remove_from(struct liommu__dma_live *s, uint64_t iova, uint64_t 
 /*
  * Take the mapping that map() returned as @iova out of the table, after
  * checking that @len and @prot are what map() was given.  The calling
- * thread's shard first (a thread usually unmaps what it mapped), then
- * the others that hold anything: a map() that returned before this call
- * began (as the caller must have seen it to know @iova) counted its
- * shard's entry before, so the count hint cannot skip it.
+ * thread's shard first (a thread usually unmaps what it mapped; skipped
+ * with @own_done, the caller looked there), then the others that hold
+ * anything: a map() that returned before this call began (as the caller
+ * must have seen it to know @iova) counted its shard's entry before, so
+ * the count hint cannot skip it.
  * Return: 0; -ENOENT (no mapping starts at that page, or the offset in
  * the page differs); -EINVAL (length or direction differ; the mapping
  * stays live).
  */
 static int live_remove(struct liommu_dma *dma, uint64_t iova, uint64_t len,
-		       unsigned int prot, struct liommu__dma_map **out)
+		       unsigned int prot, bool own_done, struct liommu__dma_map **out)
 {
-	unsigned int own = liommu__dma_slot(), i;
-	int ret = live_remove_from(&dma->live[own], iova, len, prot, out);
+	struct liommu__dma_live *own = liommu__dma_live_own(dma);
+	int ret = LIOMMU__DMA_ELSEWHERE;
+	unsigned int i;
 
-	for (i = 0; ret == LIVE_ELSEWHERE && i < LIOMMU__DMA_SLOTS; i++)
-		if (i != own && live_count(&dma->live[i]))
+	if (!own_done)
+		ret = live_remove_from(own, iova, len, prot, out);
+	for (i = 0; ret == LIOMMU__DMA_ELSEWHERE && i < LIOMMU__DMA_SLOTS; i++)
+		if (&dma->live[i] != own && live_count(&dma->live[i]))
 			ret = live_remove_from(&dma->live[i], iova, len, prot, out);
-	return ret == LIVE_ELSEWHERE ? -ENOENT : ret;
+	return ret == LIOMMU__DMA_ELSEWHERE ? -ENOENT : ret;
 }
 
 static int live_init(struct liommu_dma *dma)
@@ -722,12 +733,16 @@ int liommu_dma_map(struct liommu_dma *dma, uint64_t pa, uint64_t len,
 	if (ret)
 		return ret;
 	req.npages = pages_of(pa, len);
-	ret = dma->ops->map(dma, &m, &hit);
-	if (ret)
-		return ret;
-	*iova = m->iova + m->off;
-	if (!dma->ops->untracked)
-		live_insert(dma, m);
+	if (dma->ops->map_own && dma->ops->map_own(dma, liommu__dma_live_own(dma), &req, iova)) {
+		hit = true;
+	} else {
+		ret = dma->ops->map(dma, &m, &hit);
+		if (ret)
+			return ret;
+		*iova = m->iova + m->off;
+		if (!dma->ops->untracked)
+			live_insert(dma, m);
+	}
 	ctr = liommu__dma_ctr(dma);
 	liommu__dma_count(&ctr->maps, 1);
 	if (hit)
@@ -742,7 +757,7 @@ int liommu_dma_unmap(struct liommu_dma *dma, uint64_t iova, uint64_t len,
 	struct liommu__dma_map stack, *m;
 	struct liommu__dma_counters *ctr;
 	uint64_t npages;
-	int ret;
+	int ret, res;
 
 	if (!dma)
 		return -EINVAL;
@@ -758,14 +773,26 @@ int liommu_dma_unmap(struct liommu_dma *dma, uint64_t iova, uint64_t len,
 		m->npages = npages;
 		m->len = len;
 		m->prot = (unsigned int)dir;
+	} else if (dma->ops->unmap_own) {
+		ret = dma->ops->unmap_own(dma, liommu__dma_live_own(dma), iova, len,
+					  (unsigned int)dir, &res);
+		if (ret < 0)
+			return ret;
+		if (!ret)
+			goto done;
+		ret = live_remove(dma, iova, len, (unsigned int)dir, true, &m);
+		if (ret)
+			return ret;
 	} else {
-		ret = live_remove(dma, iova, len, (unsigned int)dir, &m);
+		ret = live_remove(dma, iova, len, (unsigned int)dir, false, &m);
 		if (ret)
 			return ret;
 	}
-	ret = dma->ops->unmap(dma, m);
-	if (ret == -ENOENT && dma->ops->untracked)
-		return ret;
+	res = dma->ops->unmap(dma, m);
+	if (res == -ENOENT && dma->ops->untracked)
+		return res;
+done:
+	ret = res;
 	ctr = liommu__dma_ctr(dma);
 	liommu__dma_count(&ctr->live_pages, -npages);
 	if (!ret)
@@ -846,7 +873,7 @@ int liommu_dma_unmap_sg(struct liommu_dma *dma, const struct liommu_dma_sg *sg,
 	if (!ms)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		ret = live_remove(dma, sg[i].iova, sg[i].len, (unsigned int)dir, &ms[i]);
+		ret = live_remove(dma, sg[i].iova, sg[i].len, (unsigned int)dir, false, &ms[i]);
 		if (ret) {
 			for (j = 0; j < i; j++)
 				live_insert(dma, ms[j]);
