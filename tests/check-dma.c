@@ -1150,6 +1150,37 @@ START_TEST(optimistic_quota_is_shared_by_thread_caches)
 }
 END_TEST
 
+/* Mappings parked in the cache of a thread that has exited still go
+ * within the age bound, with no further call into the instance. */
+START_TEST(optimistic_age_holds_for_exited_thread_cache)
+{
+	struct liommu_dma_stats st;
+	struct xt_arg a = { .e = NULL };
+	unsigned int i, waited;
+	uint64_t t0;
+	struct env e;
+
+	env_up(&e, LIOMMU_DMA_OPTIMISTIC, (struct liommu_dma_config){
+		.quota = XT_QUOTA, .age_ns = 2000000 });
+	a.e = &e;
+	for (i = 0; i < XT_QUOTA; i++)
+		a.pa[i] = buf(&e, PG, 0, NULL);
+	t0 = liommu__dma_now_ns();
+	xt_run(&a, true);
+	for (i = 0; i < XT_QUOTA; i++) {
+		waited = wait_until_blocked(&e, a.iova[i], t0);
+		ck_assert_msg(waited <= SCHED_SLACK_MS, "stale mapping %u lived %u ms (age 2 ms)",
+			      i, waited);
+	}
+	stats_settle(&e, &st);
+	ck_assert_uint_eq(st.stale_pages, 0);
+	ck_assert_uint_eq(st.retired, XT_QUOTA);
+	ck_assert_uint_eq(st.mapped_pages, 0);
+	ck_assert_uint_eq(iova_allocated(&e), 0);
+	env_down(&e);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ */
 /* DEFERRED                                                            */
 /* ------------------------------------------------------------------ */
@@ -1507,6 +1538,7 @@ Suite *dma_suite(void)
 	tcase_add_test(tc, optimistic_age_holds_when_idle);
 	tcase_add_test(tc, optimistic_age_holds_under_traffic);
 	tcase_add_test(tc, optimistic_quota_is_shared_by_thread_caches);
+	tcase_add_test(tc, optimistic_age_holds_for_exited_thread_cache);
 	tcase_set_timeout(tc, TC_TIMEOUT);
 	suite_add_tcase(s, tc);
 
