@@ -737,6 +737,12 @@ START_TEST(strict_dma_after_unmap_faults)
 		clear_faults(&e);
 		ck_assert_int_eq(dev_write(&e, iova, 16, 3), -EFAULT);
 	}
+	{
+		struct liommu_dma_stats st;
+
+		stats(&e, &st);
+		ck_assert_uint_eq(st.reclaim_late_ns, 0);	/* no reclaimer */
+	}
 	env_down(&e);
 }
 END_TEST
@@ -986,6 +992,8 @@ START_TEST(optimistic_age_holds_when_idle)
 	ck_assert_uint_eq(st.retired, 1);
 	ck_assert_uint_eq(st.mapped_pages, 0);
 	ck_assert_uint_eq(iova_allocated(&e), 0);
+	/* the pass that retired it ended after its due time, and says so */
+	ck_assert_uint_gt(st.reclaim_late_ns, 0);
 	env_down(&e);
 }
 END_TEST

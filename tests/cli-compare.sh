@@ -37,7 +37,7 @@ keys = ["workload", "strategy", "packets", "wall_s", "busy_s", "packets_per_s",
         "cpu_ns_per_packet", "map_ns", "unmap_ns", "invalidations_per_packet",
         "iotlb_hit_rate", "peak_pinned_bytes", "peak_mapped_bytes",
         "page_table_bytes", "counters", "exposure", "bound", "within_bound",
-        "verdict", "wakeup_lateness_ns"]
+        "verdict", "wakeup_lateness_ns", "reclaimer_lateness_ns"]
 for x in r.values():
     for k in keys:
         assert k in x, k
@@ -45,6 +45,10 @@ for x in r.values():
     assert x["packets"] >= 3000 and x["packets_per_s"] > 0
     assert 0 <= x["iotlb_hit_rate"] <= 1
     assert x["wakeup_lateness_ns"] >= 0
+    # only optimistic and deferred have a reclaimer
+    assert x["reclaimer_lateness_ns"] >= 0
+    if x["strategy"] in ("direct", "strict"):
+        assert x["reclaimer_lateness_ns"] == 0, x
     assert x["verdict"] in (None, "yes", "late", "no"), x["verdict"]
     assert x["within_bound"] == (None if x["verdict"] is None else x["verdict"] != "no")
     for k in ["watched", "exposed", "stale_dmas", "open", "max_ns", "p99_ns", "max_stale"]:
@@ -70,7 +74,7 @@ ok
 
 # CSV: the documented header, one row per strategy.
 expect_exit 0 "$IP" -w memcached -n $N --csv
-hdr='workload,strategy,packets,wall_s,busy_s,packets_per_s,cpu_ns_per_packet,map_ns,unmap_ns,invalidations_per_packet,iotlb_hit_rate,peak_pinned_bytes,peak_mapped_bytes,page_table_bytes,maps,unmaps,reuse_hits,retired,flushes,pte_writes,inv_descs,inv_waits,exposure_watched,exposure_exposed,exposure_stale_dmas,exposure_open,exposure_max_ns,exposure_p99_ns,exposure_max_stale,bound_unbounded,bound_count,bound_queues,bound_time_ns,within_bound,inval_latency_ns,verdict,wakeup_lateness_ns'
+hdr='workload,strategy,packets,wall_s,busy_s,packets_per_s,cpu_ns_per_packet,map_ns,unmap_ns,invalidations_per_packet,iotlb_hit_rate,peak_pinned_bytes,peak_mapped_bytes,page_table_bytes,maps,unmaps,reuse_hits,retired,flushes,pte_writes,inv_descs,inv_waits,exposure_watched,exposure_exposed,exposure_stale_dmas,exposure_open,exposure_max_ns,exposure_p99_ns,exposure_max_stale,bound_unbounded,bound_count,bound_queues,bound_time_ns,within_bound,inval_latency_ns,verdict,wakeup_lateness_ns,reclaimer_lateness_ns'
 [ "$(head -n 1 "$tmp/out")" = "$hdr" ] || fail "CSV header differs from the documented one"
 [ "$(wc -l <"$tmp/out")" -eq 5 ] || fail "CSV rows"
 cp "$tmp/out" "$tmp/c.csv"
@@ -81,7 +85,7 @@ expect_field "$tmp/c.csv" strategy direct verdict ""
 expect_field "$tmp/c.csv" strategy direct bound_unbounded true
 expect_field "$tmp/c.csv" strategy direct within_bound ""
 expect_field "$tmp/c.csv" strategy strict inval_latency_ns 800
-awk -F, 'NR > 1 && NF != 37 { exit 1 }' "$tmp/c.csv" || fail "CSV rows of uneven width"
+awk -F, 'NR > 1 && NF != 38 { exit 1 }' "$tmp/c.csv" || fail "CSV rows of uneven width"
 ok
 
 # Several queues and a user-given latency: strict still never exposes a

@@ -200,6 +200,9 @@ struct liommu_dma {
 	bool rc_running;
 	bool rc_stop;			/* under rc_lock */
 	_Atomic uint64_t due;
+	/* Worst (end of a pass - the due time it ran for); written by the
+	 * reclaimer only (liommu_dma_stats.reclaim_late_ns). */
+	_Atomic uint64_t rc_late_max;
 
 	struct liommu__dma_counters ctr[LIOMMU__DMA_SLOTS];
 	struct liommu__dma_live live[LIOMMU__DMA_SLOTS];

@@ -275,7 +275,7 @@ static void *reclaimer_main(void *arg)
 
 	pthread_mutex_lock(&dma->rc_lock);
 	while (!dma->rc_stop) {
-		uint64_t due = atomic_load(&dma->due), next, cur;
+		uint64_t due = atomic_load(&dma->due), next, cur, late;
 
 		if (!due) {
 			pthread_cond_wait(&dma->rc_cond, &dma->rc_lock);
@@ -290,6 +290,12 @@ static void *reclaimer_main(void *arg)
 		atomic_store(&dma->due, 0);
 		pthread_mutex_unlock(&dma->rc_lock);
 		next = dma->ops->reclaim(dma, liommu__dma_now_ns());
+		/* How late this pass finished: the time bound holds up to it
+		 * (sleeping past @due, locks held by preempted threads, the
+		 * invalidation itself). */
+		late = liommu__dma_now_ns() - due;
+		if (late > atomic_load_explicit(&dma->rc_late_max, memory_order_relaxed))
+			atomic_store_explicit(&dma->rc_late_max, late, memory_order_relaxed);
 		pthread_mutex_lock(&dma->rc_lock);
 		cur = atomic_load(&dma->due);
 		if (next && (!cur || next < cur))
@@ -1021,5 +1027,6 @@ void liommu_dma_get_stats(struct liommu_dma *dma, struct liommu_dma_stats *st)
 	st->pinned_pages = st->mapped_pages;
 	st->peak_pinned_pages = st->peak_mapped_pages;
 	st->table_pages = ds.table_pages;
+	st->reclaim_late_ns = atomic_load_explicit(&dma->rc_late_max, memory_order_relaxed);
 	liommu_dma_get_bound(dma, &st->bound);
 }

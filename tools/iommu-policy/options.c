@@ -367,11 +367,12 @@ int ipol_emit(const struct ipol_opts *o, const struct ipol_report *r)
 			ipol_err("%s/%s: exposure bound broken: a stale DMA succeeded %"
 				 PRIu64 " ns after unmap() (%" PRIu64 " stale DMAs, %" PRIu64
 				 " buffers reachable at once); bound %" PRIu64 " mappings x %u, %"
-				 PRIu64 " ns plus %" PRIu64 " ns of measured wake-up lateness",
+				 PRIu64 " ns plus %" PRIu64 " ns of measured lateness",
 				 x->workload, liommu_dma_strategy_name(x->strategy),
 				 x->exp.max_ns, x->exp.stale_dmas, x->exp.max_stale,
 				 x->st.bound.count, x->st.bound.queues, x->st.bound.time_ns,
-				 x->late_ns);
+				 x->late_ns > x->st.reclaim_late_ns ? x->late_ns
+								    : x->st.reclaim_late_ns);
 			if (code == IPOL_EXIT_OK)
 				code = IPOL_EXIT_BOUND;
 		}

@@ -270,16 +270,20 @@ static int print_table(const struct ipol_report *rep, FILE *out)
 	} else {
 		uint64_t late = 0;
 
-		for (i = 0; i < rep->n; i++)
+		for (i = 0; i < rep->n; i++) {
 			if (rep->rows[i].late_known && rep->rows[i].late_ns > late)
 				late = rep->rows[i].late_ns;
+			if (rep->rows[i].st.reclaim_late_ns > late)
+				late = rep->rows[i].st.reclaim_late_ns;
+		}
 		h_ns(cell[0], CELL, (double)late);
 		fprintf(out, "Platform %s; %" PRIu64 " packets, ring %u, RX buffer %u B, "
 			"%u thread%s.\nPKT/S: packets per second of driver CPU time (device "
 			"simulation and probe excluded).  EXP-*: measured time a stale DMA "
 			"still succeeded after unmap().\nIN-BOUND 'late': over the time "
-			"bound by less than the wake-up lateness measured in the same run "
-			"(at most %s), which the bound allows.\n",
+			"bound by less than the scheduling lateness measured in the same "
+			"run (a sleeping thread's or the reclaimer's own; at most %s), "
+			"which the bound allows.\n",
 			ipol_platform_name(rep->platform), rep->nic.packets,
 			rep->nic.ring, rep->nic.buffer, rep->nic.threads,
 			rep->nic.threads == 1 ? "" : "s", cell[0]);
@@ -372,6 +376,7 @@ static json_t *json_nic_row(const struct ipol_report *rep, const struct ipol_res
 			    json_string(verdict_word(r->verdict)));
 	json_object_set_new(o, "wakeup_lateness_ns",
 			    r->late_known ? ju(r->late_ns) : json_null());
+	json_object_set_new(o, "reclaimer_lateness_ns", ju(r->st.reclaim_late_ns));
 	return o;
 }
 
@@ -572,7 +577,8 @@ static int print_csv(const struct ipol_report *rep, FILE *out)
 		"peak_pinned_bytes,peak_mapped_bytes,page_table_bytes," CSV_COUNTERS
 		",exposure_watched,exposure_exposed,exposure_stale_dmas,exposure_open,"
 		"exposure_max_ns,exposure_p99_ns,exposure_max_stale," CSV_BOUND
-		",within_bound,inval_latency_ns,verdict,wakeup_lateness_ns\n",
+		",within_bound,inval_latency_ns,verdict,wakeup_lateness_ns,"
+		"reclaimer_lateness_ns\n",
 		rep->kind == IPOL_REPORT_SWEEP ? "param,param_value," : "");
 	for (i = 0; i < rep->n; i++) {
 		const struct ipol_result *r = &rep->rows[i];
@@ -613,6 +619,7 @@ static int print_csv(const struct ipol_report *rep, FILE *out)
 			csv_u(out, r->late_ns);
 		else
 			fputc(',', out);
+		csv_u(out, r->st.reclaim_late_ns);
 		fputc('\n', out);
 	}
 	return ferror(out) ? -EIO : 0;

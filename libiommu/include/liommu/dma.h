@@ -40,16 +40,22 @@
  * Threading contract:
  *  - liommu_dma_map(), _unmap(), _map_sg(), _unmap_sg(), _drain() and
  *    _get_stats() may be called from many threads at once on one
- *    instance.  IOVAs come from the allocator's per-thread caches and
- *    live mappings are tracked in a hash table split into shards, each
- *    with its own lock.  STRICT serialises only around the unit's
- *    invalidation interface, which is one queue anyway: concurrent
- *    unmaps are combined into one invalidation (each still returns only
- *    after an invalidation issued after its PTEs were cleared).
- *    OPTIMISTIC's reuse cache is split into shards by physical page, each
- *    with its own lock; retirements (a batch's PTE clearing and its
- *    invalidation) are serialised.  DEFERRED's queues are per thread (a
- *    thread picks one queue and keeps it).
+ *    instance.  IOVAs come from the allocator's per-thread caches.  Live
+ *    mappings are tracked in a table with one shard per thread (a thread
+ *    keeps its shard; the 16th and later threads share the last): map()
+ *    files a mapping in the calling thread's shard, unmap() finds it
+ *    there or, when another thread mapped it, in that thread's shard.
+ *    STRICT serialises only around the unit's invalidation interface,
+ *    which is one queue anyway: concurrent unmaps are combined into one
+ *    invalidation (each still returns only after an invalidation issued
+ *    after its PTEs were cleared).  OPTIMISTIC's reuse cache is per
+ *    thread too, guarded by the thread's live-table shard lock: a buffer
+ *    unmapped by one thread is reused only by a map() from the same
+ *    thread (elsewhere it is an ordinary miss, and the cached entry ages
+ *    out).  The quota is shared with tokens that add up to it exactly;
+ *    retirements (a batch's PTE clearing and its invalidation) are
+ *    serialised.  DEFERRED's queues are per thread (a thread picks one
+ *    queue and keeps it).
  *  - Counters are read with relaxed atomics: each field is exact, the
  *    set is not a snapshot.
  *  - liommu_dma_new() and _free() are not thread-safe against other use
@@ -120,8 +126,9 @@ struct liommu_dma_range {
  *               mappings per instance; 0 = LIOMMU_DMA_DEFAULT_QUOTA.
  * @age_ns:      OPTIMISTIC: no cached mapping lives longer; 0 = 1 ms.
  * @opt_batch:   OPTIMISTIC: mappings retired per invalidation when a
- *               shard of the cache overflows; 0 = a quarter of a shard's
- *               quota (at least 1).
+ *               thread's cache needs room and no token is free; 0 = a
+ *               quarter of quota / min(8, quota / 32) (quota 256: 8; at
+ *               least 1).
  * @batch:       DEFERRED: unmaps per queue before a flush; 0 = 256.
  * @interval_ns: DEFERRED: longest a queued unmap waits for its flush;
  *               0 = 10 ms.
@@ -159,7 +166,8 @@ struct liommu_dma_config {
  *             @count * @queues stale mappings exist at once.
  * @time_ns:   no stale mapping survives longer (OPTIMISTIC: the age
  *             limit; DEFERRED: the interval; STRICT: 0), up to the
- *             scheduling latency of the reclaimer thread.
+ *             scheduling latency of the reclaimer thread (measured:
+ *             liommu_dma_stats.reclaim_late_ns).
  */
 struct liommu_dma_bound {
 	bool unbounded;
@@ -193,6 +201,12 @@ struct liommu_dma_bound {
  *                  reach now (OPTIMISTIC cached, DEFERRED awaiting flush).
  * @live_pages:     pages of buffers mapped and not yet unmapped.
  * @table_pages:    page-table pages the domain holds.
+ * @reclaim_late_ns: the reclaimer thread's worst lateness (OPTIMISTIC,
+ *                  DEFERRED; 0 before its first pass and for the others):
+ *                  how long after the time it was due a retirement pass
+ *                  ended, whatever delayed it (waking late, waiting for a
+ *                  lock a preempted thread holds, the invalidation).  The
+ *                  time bound holds up to this.
  * @bound:          the promised exposure bound.
  */
 struct liommu_dma_stats {
@@ -212,6 +226,7 @@ struct liommu_dma_stats {
 	uint64_t stale_pages;
 	uint64_t live_pages;
 	uint64_t table_pages;
+	uint64_t reclaim_late_ns;
 	struct liommu_dma_bound bound;
 };
 
@@ -273,8 +288,9 @@ LIOMMU_EXPORT struct liommu_domain *liommu_dma_domain(struct liommu_dma *dma);
  * Return: 0; -EINVAL (zero length, bad direction, @pa + @len overflows),
  * -ERANGE (DIRECT: the buffer is not inside the declared memory; others:
  * beyond the address width), -ENOSPC (IOVA window exhausted), -ENOMEM.
- * Context: takes one live-table shard lock (OPTIMISTIC: and one cache
- * shard lock); may allocate; never waits for an invalidation.
+ * Context: takes the calling thread's live-table shard lock, once (an
+ * OPTIMISTIC reuse hit included); may allocate; never waits for an
+ * invalidation.
  */
 LIOMMU_EXPORT int liommu_dma_map(struct liommu_dma *dma, uint64_t pa, uint64_t len,
 				 enum liommu_dma_dir dir, uint64_t *iova);
