@@ -138,6 +138,7 @@ START_TEST(runner_detects_divergence)
 	liommu_model_config_default(&mc);
 	mc.collapse_faults = false;
 	mc.pde_entries = 0;
+	mc.flush_on_te = true;
 	ck_assert_int_eq(diff_side_sim(&a, NULL), 0);
 	ck_assert_int_eq(diff_side_sim(&b, &mc), 0);
 	b.name = "sim-nocollapse";

@@ -690,6 +690,40 @@ END_TEST
 
 /* 3.1 / 11.4.4: with TE clear, requests are not remapped (QEMU: the
  * "nodmar" address space): pa = iova, no fault, whatever the tables. */
+/*
+ * A TE change keeps the caches (hardware may; software invalidates after
+ * enabling translation), unless flush_on_te asks for QEMU 7.2's flush
+ * (vtd_handle_gcmd_te()).
+ */
+static void flush_te(struct liommu_model_config *mc)
+{
+	mc->flush_on_te = true;
+}
+
+START_TEST(te_change_keeps_or_flushes_caches)
+{
+	unsigned int flush;
+
+	for (flush = 0; flush <= 1; flush++) {
+		uint64_t top, old, neu, pa;
+		struct liommu_fault f;
+		struct env e;
+
+		env_up(&e, flush ? flush_te : NULL);
+		old = std_map(&e, &top, ENV_RW);
+		neu = env_page(&e);
+		env_enable(&e);
+		ck_assert_int_eq(env_xlate(&e, ENV_SID, IOVA, LIOMMU_MODEL_READ, &pa, &f), 0);
+		env_wr(&e, env_pte(&e, top, 4, IOVA, 1), neu | ENV_RW);
+		env_gcmd(&e, VTD_GCMD_TE, false);
+		env_gcmd(&e, VTD_GCMD_TE, true);
+		ck_assert_int_eq(env_xlate(&e, ENV_SID, IOVA, LIOMMU_MODEL_READ, &pa, &f), 0);
+		ck_assert_uint_eq(pa, flush ? neu : old);
+		env_fini(&e);
+	}
+}
+END_TEST
+
 START_TEST(te_clear_passes_untranslated)
 {
 	struct env e;
@@ -1655,6 +1689,7 @@ Suite *model_suite(void)
 	tcase_add_loop_test(tc, every_fault_reason, 0, sizeof(reasons) / sizeof(reasons[0]));
 	tcase_add_test(tc, fpd_suppresses_recording);
 	tcase_add_test(tc, te_clear_passes_untranslated);
+	tcase_add_test(tc, te_change_keeps_or_flushes_caches);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("walk");

@@ -21,11 +21,10 @@
  *    fill up; the scenarios stay far below that), and the PDE cache is
  *    off (QEMU 7.2 caches no paging-structure entries);
  *  - translation is turned off and on only when no stale mapping is
- *    pending, and after every TE change the runner invalidates the
- *    context cache and the IOTLB globally on both sides (resync()): QEMU
- *    flushes its caches on every TE change (vtd_handle_gcmd_te()), the
- *    spec leaves it to software, and an entry the model kept would show
- *    as soon as it went stale;
+ *    pending, and the sim's unit flushes its caches on every TE change
+ *    (liommu_model_config.flush_on_te): QEMU does (vtd_handle_gcmd_te()),
+ *    the spec leaves it to software, and an entry the model kept would
+ *    show as soon as it went stale;
  *  - no wait descriptor has both SW and IF, or neither: QEMU 7.2 handles
  *    SW and ignores IF when both are set, and reports IQE when neither is
  *    (vtd_process_wait_desc()); the model follows 6.5.2.8 for both;
@@ -42,7 +41,7 @@
  *    check-model checks the model's against the spec;
  *  - after every page-selective IOTLB invalidation (a driver's or a raw
  *    descriptor) the runner drops the domain's IOTLB entries on both
- *    sides with a domain-selective one (resync()): QEMU 7.2 keeps the
+ *    sides with a domain-selective one (psi_resync()): QEMU 7.2 keeps the
  *    PSI address mask in a uint8_t (VTDIOTLBPageInvInfo.mask, widened
  *    upstream in 2024), so vtd_hash_remove_by_page() compares only bits
  *    7:AM of the page number, and nothing for AM >= 8: it drops entries
@@ -88,6 +87,7 @@ int diff_side_sim(struct diff_side *s, const struct liommu_model_config *mc)
 		def.iotlb_entries = 16384;
 		def.context_entries = 1024;
 		def.pde_entries = 0;
+		def.flush_on_te = true;	/* as QEMU (see the file comment) */
 		mc = &def;
 	}
 	sc.model = mc;
@@ -587,26 +587,15 @@ static uint64_t sim_psi_count(const struct diff_side *a, const struct diff_side 
 	return st.iotlb_invs_page;
 }
 
-/*
- * Make both sides cache the same again where QEMU 7.2 dropped more than
- * the model (see the file comment): after a page-selective invalidation
- * the domain's IOTLB entries (its 8-bit PSI mask), after a TE change
- * everything (it flushes its caches on TE).
- */
-static int resync(struct diff_side *s, unsigned int dom, bool all)
+/* QEMU 7.2's 8-bit PSI mask (see the file comment): drop the domain's
+ * IOTLB entries on this side, so both sides cache the same again. */
+static int psi_resync(struct diff_side *s, unsigned int dom)
 {
-	struct diff_op op = { .kind = DOP_QI, .dom = dom };
+	struct diff_op op = { .kind = DOP_QI, .dom = dom, .ndesc = 2 };
 
-	if (all) {
-		op.desc[op.ndesc++] = vtd_inv_cc(VTD_CC_GRAN_GLOBAL, 0, 0, 0);
-		op.desc[op.ndesc++] = vtd_inv_iotlb(VTD_IOTLB_GRAN_GLOBAL, 0, 0, 0, false,
-						    false, false);
-	} else {
-		op.desc_did[op.ndesc] = true;
-		op.desc[op.ndesc++] = vtd_inv_iotlb(VTD_IOTLB_GRAN_DOMAIN, 0, 0, 0, false,
-						    false, false);
-	}
-	op.desc[op.ndesc++] = vtd_inv_wait(true, 0xfeed, DIFF_STATUS + 0xff8, false, false);
+	op.desc[0] = vtd_inv_iotlb(VTD_IOTLB_GRAN_DOMAIN, 0, 0, 0, false, false, false);
+	op.desc_did[0] = true;
+	op.desc[1] = vtd_inv_wait(true, 0xfeed, DIFF_STATUS + 0xff8, false, false);
 	return exec_qi(s, &op);
 }
 
@@ -663,9 +652,9 @@ int diff_run(const struct diff_scenario *sc, struct diff_side *a, struct diff_si
 			if (compare_all(&c, a, b, false))
 				return -1;
 		}
-		if (op->kind == DOP_TE || sim_psi_count(a, b) != psi) {
-			ea = resync(a, op->dom, op->kind == DOP_TE);
-			eb = resync(b, op->dom, op->kind == DOP_TE);
+		if (sim_psi_count(a, b) != psi) {
+			ea = psi_resync(a, op->dom);
+			eb = psi_resync(b, op->dom);
 			if (ea || eb)
 				return differ(&c, "resync: %s %d, %s %d", a->name, ea, b->name, eb);
 			if (compare_all(&c, a, b, false))

@@ -273,10 +273,15 @@ static void gcmd_write_locked(struct liommu_model *m, uint32_t val, struct model
 	if (changed & VTD_GCMD_TE) {
 		bool on = val & VTD_GCMD_TE;
 
-		/* No cache flush: hardware keeps its caches across TE
-		 * changes and software invalidates (QEMU flushes here). */
+		/* By default no cache flush: hardware may keep its caches
+		 * across TE changes and software invalidates.  QEMU flushes
+		 * here; @flush_on_te does the same. */
 		m->gsts = on ? (m->gsts | VTD_GSTS_TES) : (m->gsts & ~(uint32_t)VTD_GSTS_TES);
 		atomic_store_explicit(&m->te, on, memory_order_release);
+		if (m->cfg.flush_on_te) {
+			liommu__model_inv_ctx_all_locked(m);
+			liommu__model_inv_iotlb_all_locked(m);
+		}
 	}
 	if (val & VTD_GCMD_SRTP) {
 		/* RTADDR is latched now (11.4.6); without ESRTPS the caches

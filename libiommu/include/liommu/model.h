@@ -186,6 +186,11 @@ typedef void (*liommu_model_event_fn)(void *priv, enum liommu_model_event ev,
  * @esrtps:       CAP.ESRTPS: SRTP also invalidates the context cache,
  *                IOTLB (and PASID caches); otherwise SRTP only latches.
  * @esirtps:      CAP.ESIRTPS: SIRTP also invalidates the IEC.
+ * @flush_on_te:  drop the context cache and the IOTLB whenever GCMD.TE
+ *                changes, as QEMU 7.2 does (vtd_handle_gcmd_te()).  Off
+ *                by default: hardware may keep its caches across a TE
+ *                change, and software invalidates after enabling
+ *                translation.  The differential runner turns it on.
  * @collapse_faults: do not record a fault while a fault from the same
  *                source-id is pending in a fault-recording register
  *                (QEMU 7.2's vtd_try_collapse_fault(); on by default so
@@ -223,6 +228,7 @@ struct liommu_model_config {
 	unsigned int mhmv;
 	bool esrtps;
 	bool esirtps;
+	bool flush_on_te;
 	bool collapse_faults;
 	unsigned int context_entries;
 	unsigned int iotlb_entries;
