@@ -21,6 +21,7 @@
  */
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
 
 #include "dma-internal.h"
@@ -73,11 +74,15 @@ static int dq_flush_locked(struct liommu_dma *dma, struct dq *q)
 static int deferred_init(struct liommu_dma *dma)
 {
 	unsigned int n = dma->cfg.queues, i;
+	size_t size = sizeof(struct deferred) + n * sizeof(struct dq);
 	struct deferred *d;
+	void *mem;
 
-	d = calloc(1, sizeof(*d) + n * sizeof(d->q[0]));
-	if (!d)
+	/* Cache-line aligned like the queues in it: from calloc() (16-byte
+	 * alignment) two threads' queue locks shared a line. */
+	if (posix_memalign(&mem, LIOMMU__CACHELINE, size))
 		return -ENOMEM;
+	d = memset(mem, 0, size);
 	d->nq = n;
 	d->batch = dma->cfg.batch;
 	d->half_interval = dma->cfg.interval_ns / 2;
