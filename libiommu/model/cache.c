@@ -101,11 +101,13 @@ static bool slot_has_deps(const struct mcache *c, uint64_t key, uint64_t v1)
 }
 
 /*
- * After a slot holding an entry with dependents was cleared or replaced
- * and published: advance the generation.  The seq_cst increment comes
- * after the slot's release stores, so a reader that loads the new
- * generation (acquire) cannot find the old entry any more, and every
- * derived entry tagged with an older generation is dead.
+ * Advance the generation when an entry with dependents goes: every
+ * derived entry tagged with an older generation is dead.  Called while
+ * the slot is owned (odd), before it is published cleared or replaced:
+ * a reader that loads the new generation (acquire) then sees the slot
+ * owned or changed and cannot find the old entry, and an invalidation
+ * that sees the slot without the old entry also sees the new generation.
+ * Invalidations themselves bump after their scan, before they complete.
  */
 static void deps_drop(struct mcache *c)
 {
@@ -158,19 +160,25 @@ bool liommu__mcache_insert(struct mcache *c, uint64_t key, uint64_t v0, uint64_t
 		}
 		deps = slot_has_deps(c, atomic_load_explicit(&s->key, memory_order_relaxed),
 				     atomic_load_explicit(&s->v1, memory_order_relaxed));
+		/*
+		 * The victim's dependents die before the slot is published:
+		 * an invalidation that finds the slot without the victim
+		 * (waiting for our publish, or after it) then also sees the
+		 * new generation, so it cannot complete while a front entry
+		 * made from the victim still looks valid.  (Found by
+		 * check-model's eviction race under ThreadSanitizer.)
+		 */
+		if (deps)
+			deps_drop(c);
 		if (epoch && atomic_load_explicit(epoch, memory_order_seq_cst) != seen) {
 			/* An invalidation began since the fill looked: what
 			 * it read may be stale.  Free the way, publish nothing. */
 			slot_set(s, 0, 0, 0);
 			slot_publish(s, seq);
-			if (deps)
-				deps_drop(c);
 			return false;
 		}
 		slot_set(s, key, v0, v1);
 		slot_publish(s, seq);
-		if (deps)
-			deps_drop(c);
 		return true;
 	}
 	return false;
