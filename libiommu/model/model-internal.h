@@ -57,8 +57,9 @@ struct mslot {
  *
  * @dep_gen: when set, other entries are derived from this cache's entries
  * (the front TLB, translate.c): every removal or replacement of a valid
- * entry that may have dependents advances *@dep_gen after the slot is
- * cleared, which kills the dependents.  With @dep_mask 0 every valid
+ * entry that may have dependents advances *@dep_gen (before the slot is
+ * published, for a replacement; see deps_drop()), which kills the
+ * dependents.  With @dep_mask 0 every valid
  * entry may have dependents; otherwise only entries whose v1 has a bit of
  * @dep_mask set (liommu__mcache_mark()), so evicting an entry nobody
  * derived from costs no locked instruction.
