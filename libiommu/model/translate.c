@@ -224,6 +224,17 @@ static unsigned int walk(struct liommu_model *m, struct mstats_blk *b,
 	return fr;
 }
 
+/* The result of a leaf (an IOTLB or front-TLB value, or a walk): frame |
+ * R/W in @leaf, at @level, for @iova in domain @did. */
+static inline void leaf_out(uint64_t leaf, unsigned int level, uint64_t iova, uint16_t did,
+			    bool hit, struct liommu_model_xlate *o)
+{
+	o->page_size = 1ULL << vtd_level_shift(level);
+	o->pa = (leaf & VTD_ADDR_MASK) | (iova & (o->page_size - 1));
+	o->perm = (unsigned int)(leaf & (VTD_SLPTE_R | VTD_SLPTE_W));
+	o->did = did;
+	o->iotlb_hit = hit;
+}
 
 /*
  * Checks that need only the context entry: TT (pass-through, ATS
@@ -268,11 +279,7 @@ static bool tlb_probe(struct liommu_model *m, const struct ctxd *c, uint64_t iov
 		*key = model_tlb_key(c->did, iova, level);
 		if (!mcache_lookup(&m->iotlb, *key, v))
 			continue;
-		o->perm = (unsigned int)(v->v0 & (VTD_SLPTE_R | VTD_SLPTE_W));
-		o->page_size = 1ULL << vtd_level_shift(level);
-		o->pa = (v->v0 & VTD_ADDR_MASK) | (iova & (o->page_size - 1));
-		o->did = c->did;
-		o->iotlb_hit = true;
+		leaf_out(v->v0, level, iova, c->did, true, o);
 		*fr = perm_fault(need, o->perm);
 		return true;
 	}
@@ -294,24 +301,14 @@ static inline bool front_lookup(struct liommu_model *m, uint16_t sid, uint64_t i
 	 * before any removal that is visible to us (see deps_drop()). */
 	uint64_t gen = atomic_load_explicit(&m->front_gen, memory_order_acquire);
 	struct mcache_val v;
-	unsigned int perm;
-	uint64_t size;
 
 	if (iova >> MODEL_FRONT_IOVA_BITS ||
 	    !mcache_lookup(&m->front, model_front_key(sid, iova), &v) ||
-	    v.v1 >> MODEL_FRONT_GEN_SHIFT != (gen & (UINT64_MAX >> MODEL_FRONT_GEN_SHIFT)))
+	    v.v1 >> MODEL_FRONT_GEN_SHIFT != (gen & (UINT64_MAX >> MODEL_FRONT_GEN_SHIFT)) ||
+	    need & ~(unsigned int)(v.v0 & (VTD_SLPTE_R | VTD_SLPTE_W)))
 		return false;
-	perm = (unsigned int)(v.v0 & (VTD_SLPTE_R | VTD_SLPTE_W));
-	if (need & ~perm)
-		return false;
-	if (out) {
-		size = 1ULL << vtd_level_shift((unsigned int)(v.v1 >> 16) & 3);
-		out->pa = (v.v0 & VTD_ADDR_MASK) | (iova & (size - 1));
-		out->page_size = size;
-		out->perm = perm;
-		out->did = (uint16_t)v.v1;
-		out->iotlb_hit = true;
-	}
+	if (out)
+		leaf_out(v.v0, (unsigned int)(v.v1 >> 16) & 3, iova, (uint16_t)v.v1, true, out);
 	return true;
 }
 
@@ -428,11 +425,7 @@ static unsigned int xlate(struct liommu_model *m, struct mstats_blk *b, uint16_t
 	if (w.pde_valid && m->pde_on)
 		liommu__mcache_insert(&m->pde, model_tlb_key(c.did, iova, MODEL_PDE_LEVEL),
 				      w.pde, 0, &m->epoch, epoch);
-	o->page_size = 1ULL << vtd_level_shift(w.level);
-	o->pa = w.pa_page | (iova & (o->page_size - 1));
-	o->perm = w.perm;
-	o->did = c.did;
-	o->iotlb_hit = false;
+	leaf_out(w.pa_page | w.perm, w.level, iova, c.did, false, o);
 	return 0;
 }
 
