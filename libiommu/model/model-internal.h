@@ -270,8 +270,8 @@ struct liommu_model {
 	 */
 	_Atomic uint64_t epoch __attribute__((aligned(MODEL_CACHELINE)));
 
-	/* Register file, protected by reg_lock. */
-	pthread_mutex_t reg_lock __attribute__((aligned(MODEL_CACHELINE)));
+	/* Register file, protected by reg_lock (model_reg_lock()). */
+	atomic_uint reg_lock __attribute__((aligned(MODEL_CACHELINE)));
 	uint32_t gsts;
 	uint64_t rtaddr;
 	uint64_t ccmd;
@@ -333,6 +333,41 @@ static inline void mstat_add(struct mstats_blk *b, enum mstat s, uint64_t n)
 static inline void mstat_inc(struct liommu_model *m, enum mstat s)
 {
 	mstat_add(model_stats(m), s, 1);
+}
+
+/*
+ * reg_lock is held for one register access or one run of the invalidation
+ * queue (descriptors already in memory), never across a sleep, an event
+ * delivery (model_evq is sent after the unlock) or another of the model's
+ * locks taken in a waiting way; so it is a spin lock: one locked exchange
+ * to take it and a release store to drop it, where a mutex costs two
+ * locked operations and a futex sleep whenever two threads collide.  A
+ * waiter yields after a short spin: the holder may be descheduled.
+ */
+/* A spin-wait hint to the CPU. */
+#if defined(__x86_64__) || defined(__i386__)
+static inline void model_cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}
+#else
+static inline void model_cpu_relax(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+#endif
+
+void liommu__model_reg_lock_wait(struct liommu_model *m);
+
+static inline void model_reg_lock(struct liommu_model *m)
+{
+	if (atomic_exchange_explicit(&m->reg_lock, 1, memory_order_acquire))
+		liommu__model_reg_lock_wait(m);
+}
+
+static inline void model_reg_unlock(struct liommu_model *m)
+{
+	atomic_store_explicit(&m->reg_lock, 0, memory_order_release);
 }
 
 /* ------------------------------------------------------------------ */

@@ -9,6 +9,7 @@
  * intremap=on): CAP 0x00d2008c222f0606, ECAP 0xf00f4a (hw/i386/
  * intel_iommu.c vtd_init()).
  */
+#include <sched.h>
 #include <stdlib.h>
 
 #include "model-internal.h"
@@ -175,8 +176,7 @@ int liommu_model_new(const struct liommu_model_config *cfg, struct liommu_model 
 		goto err_pde;
 	if (liommu__mcache_init(&m->iec, cfg->iec_entries))
 		goto err_iec;
-	if (pthread_mutex_init(&m->reg_lock, NULL))
-		goto err_reg_lock;
+	atomic_init(&m->reg_lock, 0);
 	if (pthread_mutex_init(&m->stats_lock, NULL))
 		goto err_stats_lock;
 	liommu__model_regs_reset_locked(m);
@@ -184,8 +184,6 @@ int liommu_model_new(const struct liommu_model_config *cfg, struct liommu_model 
 	return 0;
 
 err_stats_lock:
-	pthread_mutex_destroy(&m->reg_lock);
-err_reg_lock:
 	liommu__mcache_fini(&m->iec);
 err_iec:
 	liommu__mcache_fini(&m->pde);
@@ -211,7 +209,6 @@ void liommu_model_free(struct liommu_model *m)
 		free(b);
 	}
 	pthread_mutex_destroy(&m->stats_lock);
-	pthread_mutex_destroy(&m->reg_lock);
 	liommu__mcache_fini(&m->iec);
 	liommu__mcache_fini(&m->pde);
 	liommu__mcache_fini(&m->front);
@@ -220,14 +217,28 @@ void liommu_model_free(struct liommu_model *m)
 	free(m);
 }
 
+void liommu__model_reg_lock_wait(struct liommu_model *m)
+{
+	unsigned int spins = 0;
+
+	do {
+		while (atomic_load_explicit(&m->reg_lock, memory_order_relaxed)) {
+			if (++spins < 64)
+				model_cpu_relax();
+			else
+				sched_yield();	/* the holder may be descheduled */
+		}
+	} while (atomic_exchange_explicit(&m->reg_lock, 1, memory_order_acquire));
+}
+
 void liommu_model_reset(struct liommu_model *m)
 {
-	pthread_mutex_lock(&m->reg_lock);
+	model_reg_lock(m);
 	liommu__model_regs_reset_locked(m);
 	liommu__model_inv_ctx_all_locked(m);
 	liommu__model_inv_iotlb_all_locked(m);
 	liommu__model_inv_iec_all_locked(m);
-	pthread_mutex_unlock(&m->reg_lock);
+	model_reg_unlock(m);
 }
 
 uint64_t liommu_model_cap(const struct liommu_model *m)

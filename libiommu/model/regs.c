@@ -174,9 +174,9 @@ void liommu__model_report_fault(struct liommu_model *m, uint16_t sid, uint64_t f
 {
 	struct model_evq q = { 0 };
 
-	pthread_mutex_lock(&m->reg_lock);
+	model_reg_lock(m);
 	liommu__model_record_fault_locked(m, sid, fi, reason, is_write, &q);
-	pthread_mutex_unlock(&m->reg_lock);
+	model_reg_unlock(m);
 	liommu__model_send_events(m, &q);
 }
 
@@ -659,12 +659,12 @@ uint32_t liommu_model_read32(struct liommu_model *m, uint32_t off)
 
 	if (!off_ok(off, 4))
 		return 0;
-	pthread_mutex_lock(&m->reg_lock);
+	model_reg_lock(m);
 	if (is_reg64(m, off & ~7u))
 		v = (uint32_t)(reg64_read_locked(m, off & ~7u) >> ((off & 4) * 8));
 	else
 		v = reg32_read_locked(m, off);
-	pthread_mutex_unlock(&m->reg_lock);
+	model_reg_unlock(m);
 	return v;
 }
 
@@ -674,13 +674,13 @@ uint64_t liommu_model_read64(struct liommu_model *m, uint32_t off)
 
 	if (!off_ok(off, 8))
 		return 0;
-	pthread_mutex_lock(&m->reg_lock);
+	model_reg_lock(m);
 	if (is_reg64(m, off))
 		v = reg64_read_locked(m, off);
 	else
 		v = reg32_read_locked(m, off) |
 		    ((uint64_t)reg32_read_locked(m, off + 4) << 32);
-	pthread_mutex_unlock(&m->reg_lock);
+	model_reg_unlock(m);
 	return v;
 }
 
@@ -690,7 +690,7 @@ void liommu_model_write32(struct liommu_model *m, uint32_t off, uint32_t val)
 
 	if (!off_ok(off, 4))
 		return;
-	pthread_mutex_lock(&m->reg_lock);
+	model_reg_lock(m);
 	if (is_reg64(m, off & ~7u)) {
 		unsigned int shift = (off & 4) * 8;
 
@@ -699,7 +699,7 @@ void liommu_model_write32(struct liommu_model *m, uint32_t off, uint32_t val)
 	} else {
 		reg32_write_locked(m, off, val, &q);
 	}
-	pthread_mutex_unlock(&m->reg_lock);
+	model_reg_unlock(m);
 	liommu__model_send_events(m, &q);
 }
 
@@ -709,7 +709,7 @@ void liommu_model_write64(struct liommu_model *m, uint32_t off, uint64_t val)
 
 	if (!off_ok(off, 8))
 		return;
-	pthread_mutex_lock(&m->reg_lock);
+	model_reg_lock(m);
 	if (is_reg64(m, off)) {
 		reg64_write_locked(m, off, val, ~0ULL, &q);
 	} else {
@@ -718,6 +718,6 @@ void liommu_model_write64(struct liommu_model *m, uint32_t off, uint64_t val)
 		reg32_write_locked(m, off, (uint32_t)val, &q);
 		reg32_write_locked(m, off + 4, (uint32_t)(val >> 32), &q);
 	}
-	pthread_mutex_unlock(&m->reg_lock);
+	model_reg_unlock(m);
 	liommu__model_send_events(m, &q);
 }
