@@ -107,7 +107,9 @@ struct liommu_unit {
 	/* Protected by fault_lock. */
 	pthread_mutex_t fault_lock;
 
-	/* Counters, relaxed atomics. */
+	/* Counters, relaxed atomics.  The first five are written only under
+	 * inv_lock (a load and a store, no locked read-modify-write on the
+	 * invalidation path); the rest with relaxed read-modify-writes. */
 	_Atomic uint64_t st_inv_descs;
 	_Atomic uint64_t st_inv_waits;
 	_Atomic uint64_t st_iotlb_page;

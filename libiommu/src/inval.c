@@ -279,11 +279,16 @@ static int qi_sync_locked(struct liommu_unit *u, const struct vtd_inv_desc *d,
 	}
 }
 
-static int qi_sync(struct liommu_unit *u, const struct vtd_inv_desc *d, unsigned int n)
+/* @what, when not NULL, counts the request under inv_lock (no locked
+ * read-modify-write on the invalidation path). */
+static int qi_sync(struct liommu_unit *u, const struct vtd_inv_desc *d, unsigned int n,
+		   _Atomic uint64_t *what)
 {
 	int ret;
 
 	pthread_mutex_lock(&u->inv_lock);
+	if (what)
+		count_locked(what, 1);
 	ret = qi_sync_locked(u, d, n);
 	pthread_mutex_unlock(&u->inv_lock);
 	return ret;
@@ -320,7 +325,7 @@ static int reg_ccmd(struct liommu_unit *u, uint64_t cmd)
 }
 
 static int reg_iotlb(struct liommu_unit *u, unsigned int gran, uint16_t did,
-		     uint64_t addr, unsigned int am, bool ih)
+		     uint64_t addr, unsigned int am, bool ih, _Atomic uint64_t *what)
 {
 	uint64_t cmd, v = 0;
 	int ret;
@@ -330,6 +335,7 @@ static int reg_iotlb(struct liommu_unit *u, unsigned int gran, uint16_t did,
 	      ((u->cap & VTD_CAP_DRD) ? VTD_IOTLB_DR : 0) |
 	      ((u->cap & VTD_CAP_DWD) ? VTD_IOTLB_DW : 0);
 	pthread_mutex_lock(&u->inv_lock);
+	count_locked(what, 1);
 	/* 11.4.8.1: the address goes to IVA before the command is issued. */
 	if (gran == VTD_IOTLB_GRAN_PAGE)
 		liommu__wr64(u->plat, u->iva_reg,
@@ -524,7 +530,7 @@ int liommu__inval_context_global(struct liommu_unit *u)
 	if (u->inval == LIOMMU_INVAL_QUEUED) {
 		struct vtd_inv_desc d = vtd_inv_cc(VTD_CC_GRAN_GLOBAL, 0, 0, 0);
 
-		return qi_sync(u, &d, 1);
+		return qi_sync(u, &d, 1, NULL);
 	}
 	return reg_ccmd(u, vtd_field_prep(VTD_CCMD_CIRG, VTD_CC_GRAN_GLOBAL));
 }
@@ -543,7 +549,7 @@ int liommu__inval_context_device(struct liommu_unit *u, uint16_t did, uint16_t s
 		/* FM = 0: exactly this source-id, no function masking. */
 		struct vtd_inv_desc d = vtd_inv_cc(VTD_CC_GRAN_DEVICE, did, sid, 0);
 
-		return qi_sync(u, &d, 1);
+		return qi_sync(u, &d, 1, NULL);
 	}
 	return reg_ccmd(u, vtd_field_prep(VTD_CCMD_CIRG, VTD_CC_GRAN_DEVICE) |
 			   vtd_field_prep(VTD_CCMD_SID, sid) |
@@ -553,19 +559,20 @@ int liommu__inval_context_device(struct liommu_unit *u, uint16_t did, uint16_t s
 static int iotlb(struct liommu_unit *u, unsigned int gran, uint16_t did,
 		 uint64_t addr, unsigned int am, bool ih)
 {
+	_Atomic uint64_t *what;
 	int ret = prepare(u);
 
 	if (ret)
 		return ret;
 	switch (gran) {
 	case VTD_IOTLB_GRAN_GLOBAL:
-		count(&u->st_iotlb_global, 1);
+		what = &u->st_iotlb_global;
 		break;
 	case VTD_IOTLB_GRAN_DOMAIN:
-		count(&u->st_iotlb_domain, 1);
+		what = &u->st_iotlb_domain;
 		break;
 	default:
-		count(&u->st_iotlb_page, 1);
+		what = &u->st_iotlb_page;
 		break;
 	}
 	if (u->inval == LIOMMU_INVAL_QUEUED) {
@@ -573,9 +580,9 @@ static int iotlb(struct liommu_unit *u, unsigned int gran, uint16_t did,
 						      u->cap & VTD_CAP_DRD,
 						      u->cap & VTD_CAP_DWD);
 
-		return qi_sync(u, &d, 1);
+		return qi_sync(u, &d, 1, what);
 	}
-	return reg_iotlb(u, gran, did, addr, am, ih);
+	return reg_iotlb(u, gran, did, addr, am, ih, what);
 }
 
 int liommu__inval_iotlb_global(struct liommu_unit *u)
@@ -633,7 +640,7 @@ int liommu__inval_iec(struct liommu_unit *u, bool global, uint16_t index,
 	if (ret)
 		return ret;
 	d = vtd_inv_iec(!global, index, global ? 0 : im);
-	return qi_sync(u, &d, 1);
+	return qi_sync(u, &d, 1, NULL);
 }
 
 int liommu__qi_submit_raw(struct liommu_unit *u, const struct vtd_inv_desc *d,
@@ -645,5 +652,5 @@ int liommu__qi_submit_raw(struct liommu_unit *u, const struct vtd_inv_desc *d,
 		return -ENODEV;
 	if (n + 1 > u->iq_entries - 1)
 		return -EINVAL;
-	return qi_sync(u, d, n);
+	return qi_sync(u, d, n, NULL);
 }
