@@ -772,6 +772,86 @@ START_TEST(strict_reused_iova_reaches_new_buffer)
 END_TEST
 
 /*
+ * Concurrent unmaps share invalidations (dma-strict.c combines them), yet
+ * each returns only after one that covers its own PTEs completed: right
+ * after unmap() the device, its IOTLB primed by a read through the
+ * mapping, must not reach the thread's buffer (it faults, or reaches
+ * another thread's buffer that reuses the IOVA).  Run without and with a
+ * modelled invalidation latency: with it, waiters outlast their spin and
+ * sleep, and the flusher wakes them.
+ */
+#define SC_THREADS	3
+#define SC_ITERS	200
+
+static const uint64_t sc_latency_ns[] = { 0, 20000 };
+
+struct sc_arg {
+	struct env *e;
+	uint64_t pa;
+	uint8_t tag;
+	int err;
+};
+
+static void *sc_worker(void *p)
+{
+	struct sc_arg *a = p;
+	uint8_t b[16], mine[16];
+	unsigned int i;
+	uint64_t iova;
+
+	memset(mine, a->tag, sizeof(mine));
+	for (i = 0; i < SC_ITERS && !a->err; i++) {
+		if (liommu_dma_map(a->e->dma, a->pa, PG, LIOMMU_DMA_TO_DEVICE, &iova)) {
+			a->err = 1;
+			break;
+		}
+		if (liommu_sim_dma_read(a->e->sim, SID, iova, b, sizeof(b), NULL) ||
+		    memcmp(b, mine, sizeof(b)))
+			a->err = 2;
+		if (liommu_dma_unmap(a->e->dma, iova, PG, LIOMMU_DMA_TO_DEVICE))
+			a->err = 3;
+		if (!liommu_sim_dma_read(a->e->sim, SID, iova, b, sizeof(b), NULL) &&
+		    !memcmp(b, mine, sizeof(b)))
+			a->err = 4;	/* a stale translation outlived unmap() */
+	}
+	return NULL;
+}
+
+START_TEST(strict_concurrent_unmaps_leave_nothing_stale)
+{
+	struct sc_arg arg[SC_THREADS];
+	pthread_t th[SC_THREADS];
+	struct liommu_dma_stats st;
+	unsigned int i;
+	struct env e;
+
+	env_up(&e, LIOMMU_DMA_STRICT, (struct liommu_dma_config){
+		.inval_latency_ns = sc_latency_ns[_i] });
+	for (i = 0; i < SC_THREADS; i++) {
+		void *va;
+
+		arg[i] = (struct sc_arg){ .e = &e, .tag = (uint8_t)(0xa0 + i) };
+		arg[i].pa = buf(&e, PG, i, &va);
+		memset(va, arg[i].tag, PG);
+		ck_assert_int_eq(pthread_create(&th[i], NULL, sc_worker, &arg[i]), 0);
+	}
+	for (i = 0; i < SC_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_msg(arg[i].err == 0, "thread %u: error %d", i, arg[i].err);
+	}
+	stats(&e, &st);
+	ck_assert_uint_eq(st.maps, SC_THREADS * SC_ITERS);
+	ck_assert_uint_eq(st.unmaps, SC_THREADS * SC_ITERS);
+	/* combined: never more waits than unmaps, at least one */
+	ck_assert_uint_ge(st.inv_waits, 1);
+	ck_assert_uint_le(st.inv_waits, st.unmaps);
+	ck_assert_uint_eq(st.live_pages, 0);
+	ck_assert_uint_eq(iova_allocated(&e), 0);
+	env_down(&e);
+}
+END_TEST
+
+/*
  * One page-selective invalidation with the smallest covering mask: 3 pages
  * are allocated as 4, naturally aligned, so AM = 2.  Without PSI, or with
  * MAMV below the mask needed, domain-selective.
@@ -1534,6 +1614,8 @@ Suite *dma_suite(void)
 
 	tc = tcase_create("strict");
 	tcase_add_test(tc, strict_dma_after_unmap_faults);
+	tcase_add_loop_test(tc, strict_concurrent_unmaps_leave_nothing_stale, 0,
+			    sizeof(sc_latency_ns) / sizeof(sc_latency_ns[0]));
 	tcase_add_test(tc, strict_reused_iova_reaches_new_buffer);
 	tcase_add_loop_test(tc, strict_invalidation_granularity, 0, 3);
 	tcase_add_test(tc, strict_sg_unmap_invalidates_once);

@@ -18,42 +18,88 @@
  * fast path is per thread, the page table is edited with compare-and-swap,
  * the live table (dma.c) has per-shard locks.  The invalidation itself is
  * serialised by the unit (one queue), so concurrent unmaps are combined:
- * a thread that finds another thread's invalidation in flight adds its
- * cleared range to the next one and waits for it, and whichever thread
- * finds no invalidation in flight issues one for everything gathered so
- * far (flat combining).  Every unmap still returns only after an
- * invalidation that was issued after its PTEs were cleared has completed;
- * alone, a thread pays one uncontended mutex for this.  The combined
- * range is page-selective with the smallest mask covering all of it when
- * MAMV allows, domain-selective otherwise.  Scatter-gather unmaps clear
- * every segment's PTEs and then invalidate once.
+ * one thread at a time holds the flusher's role; a thread that finds it
+ * taken adds its cleared range to the next invalidation, queues a ticket
+ * and polls that ticket alone (its own cache line, not the shared
+ * state).  The flusher invalidates for every queued ticket, then again for
+ * those that arrived meanwhile (up to STRICT_ROUNDS times, keeping the
+ * queue's and the unit's lines in one CPU's cache), then hands the role
+ * to a waiting thread or gives it up.  Every unmap still returns only
+ * after an invalidation that was issued after its PTEs were cleared has
+ * completed; alone, a thread pays two acquisitions of an uncontended spin
+ * lock for this (the lock guards a few list edits, never the
+ * invalidation).  The combined range is page-selective with the smallest
+ * mask covering all of it when MAMV allows, domain-selective otherwise.
+ * Scatter-gather unmaps clear every segment's PTEs and then invalidate
+ * once.
+ *
+ * A second thread does not make STRICT faster: with one invalidation
+ * queue, each of its unmaps needs at least its request and its
+ * completion handed between the CPUs, and where a cache-line hand-over
+ * costs more than a whole map+unmap pair of one thread (bench-dma
+ * measures both in the same run: about 230 ns against 175 ns on the
+ * 2-CPU VM of docs/performance.md) two threads get less done than one.
+ * Only a queue per CPU, which VT-d does not have, would avoid it.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <syslog.h>
 
 #include "dma-internal.h"
 
-/* Polls of a waiter's ticket before it sleeps on the condition variable:
- * an invalidation on the sim takes about as long as this spin. */
+/* Polls of a waiter's ticket before it sleeps: an invalidation on the
+ * sim takes about as long as this spin. */
 #define STRICT_SPIN	512
+
+/*
+ * Invalidations a flusher issues back to back for unmaps that arrived
+ * while its own was in flight, before it hands the role to one of their
+ * threads.  Keeping the role in one thread keeps the queue, the unit's
+ * state and the caches' lines in one CPU's cache; moving them to another
+ * CPU for every invalidation costs more than the invalidation.  Bounded,
+ * so a flusher returns after at most this many invalidations.
+ */
+#define STRICT_ROUNDS	4
+
+/* A ticket's state: written under @lock by the flusher, polled by its
+ * owner alone (so a waiter spins on its own cache line, never on the
+ * one the flusher and arriving threads write). */
+enum {
+	TICKET_WAIT,		/* not covered yet */
+	TICKET_DONE,		/* covered: ret holds the invalidation's result */
+	TICKET_LEAD,		/* not covered, and its owner is the flusher now */
+};
 
 /* One unmap waiting for an invalidation; lives on the waiter's stack. */
 struct strict_ticket {
 	struct strict_ticket *next;
-	int ret;			/* the invalidation's result */
-	_Atomic bool done;		/* set under @lock, polled without */
+	int ret;
+	atomic_int state;
 };
 
 struct strict {
-	pthread_mutex_t lock;
-	pthread_cond_t cond;
-	/* Under @lock: ranges cleared but not yet covered by an issued
-	 * invalidation, their tickets, and whether one is in flight. */
+	/*
+	 * Under @lock: ranges cleared but not yet covered by an issued
+	 * invalidation, their tickets, and whether a thread holds the
+	 * flusher's role.  @lock is held for a few list edits only, never
+	 * across the invalidation, so it is a spin lock: one locked exchange
+	 * where a mutex costs two, and no futex sleep when edits collide.
+	 */
+	struct liommu__dma_lock lock;
 	struct liommu_gather pending;
 	struct strict_ticket *tickets;
 	bool flushing;
+	/*
+	 * Waiters that outlast STRICT_SPIN sleep on @cond (the invalidation
+	 * may take long: a modelled latency, the QEMU platform).  @sleepers
+	 * is changed under @lock, so a flusher that sets tickets' states
+	 * under @lock sees every sleeper that could have read one as WAIT.
+	 */
+	unsigned int sleepers;
+	pthread_mutex_t sleep_lock;
+	pthread_cond_t cond;
 };
 
 static int strict_init(struct liommu_dma *dma)
@@ -62,7 +108,7 @@ static int strict_init(struct liommu_dma *dma)
 
 	if (!st)
 		return -ENOMEM;
-	pthread_mutex_init(&st->lock, NULL);
+	pthread_mutex_init(&st->sleep_lock, NULL);
 	pthread_cond_init(&st->cond, NULL);
 	st->pending = (struct liommu_gather)LIOMMU_GATHER_INIT;
 	dma->priv = st;
@@ -76,7 +122,7 @@ static void strict_fini(struct liommu_dma *dma)
 	if (!st)
 		return;
 	pthread_cond_destroy(&st->cond);
-	pthread_mutex_destroy(&st->lock);
+	pthread_mutex_destroy(&st->sleep_lock);
 	free(st);
 	dma->priv = NULL;
 }
@@ -86,18 +132,88 @@ static int strict_map(struct liommu_dma *dma, struct liommu__dma_map **mp, bool 
 	return liommu__dma_map_fresh(dma, mp);
 }
 
+/* Wait, without @st->lock, until @t leaves TICKET_WAIT: spin, then
+ * sleep.  Return: its new state. */
+static int strict_wait(struct strict *st, struct strict_ticket *t)
+{
+	unsigned int spin;
+	int state;
+
+	for (spin = 0; spin < STRICT_SPIN; spin++) {
+		state = atomic_load_explicit(&t->state, memory_order_acquire);
+		if (state != TICKET_WAIT)
+			return state;
+		liommu__dma_cpu_relax();
+	}
+	liommu__dma_lock(&st->lock);
+	st->sleepers++;
+	liommu__dma_unlock(&st->lock);
+	pthread_mutex_lock(&st->sleep_lock);
+	while ((state = atomic_load_explicit(&t->state, memory_order_acquire)) == TICKET_WAIT)
+		pthread_cond_wait(&st->cond, &st->sleep_lock);
+	pthread_mutex_unlock(&st->sleep_lock);
+	liommu__dma_lock(&st->lock);
+	st->sleepers--;
+	liommu__dma_unlock(&st->lock);
+	return state;
+}
+
+/*
+ * The flusher's role, entered with @st->lock held and left with it
+ * dropped: invalidate for every ticket queued (its own among them),
+ * again for those that arrived meanwhile, up to STRICT_ROUNDS times; then
+ * give the role to a thread still waiting, or give it up.
+ */
+static void strict_flush_rounds(struct liommu_dma *dma, struct strict *st)
+{
+	unsigned int round;
+	bool wake;
+
+	for (round = 0; st->tickets && round < STRICT_ROUNDS; round++) {
+		struct liommu_gather batch = st->pending;
+		struct strict_ticket *list = st->tickets, *next;
+		int ret;
+
+		st->pending = (struct liommu_gather)LIOMMU_GATHER_INIT;
+		st->tickets = NULL;
+		liommu__dma_unlock(&st->lock);
+		ret = liommu_domain_flush(dma->dom, &batch);
+		if (!ret)
+			liommu__dma_flushed(dma);
+		liommu__dma_lock(&st->lock);
+		/* A waiter returns as soon as it sees DONE: read next first. */
+		for (; list; list = next) {
+			next = list->next;
+			list->ret = ret;
+			atomic_store_explicit(&list->state, TICKET_DONE, memory_order_release);
+		}
+	}
+	if (st->tickets)	/* the role moves on; flushing stays set */
+		atomic_store_explicit(&st->tickets->state, TICKET_LEAD, memory_order_release);
+	else
+		st->flushing = false;
+	wake = st->sleepers;
+	liommu__dma_unlock(&st->lock);
+	if (wake) {
+		pthread_mutex_lock(&st->sleep_lock);
+		pthread_cond_broadcast(&st->cond);
+		pthread_mutex_unlock(&st->sleep_lock);
+	}
+}
+
 /*
  * Wait until an invalidation issued after @g's PTEs were cleared has
- * completed, issuing it ourselves when none is in flight.  @g holds leaf
- * ranges only (no table pages: those are flushed alone, see below).
+ * completed, issuing it ourselves when no thread holds the flusher's
+ * role.  @g holds leaf ranges only (no table pages: those are flushed
+ * alone, see below).
  */
 static int strict_sync_combined(struct liommu_dma *dma, const struct liommu_gather *g)
 {
 	struct strict *st = dma->priv;
 	struct strict_ticket t = { .next = NULL };
-	unsigned int spin;
 
-	pthread_mutex_lock(&st->lock);
+	atomic_init(&t.state, TICKET_WAIT);
+	liommu__dma_lock(&st->lock);
 	if (st->pending.end) {
 		if (g->start < st->pending.start)
 			st->pending.start = g->start;
@@ -108,41 +224,16 @@ static int strict_sync_combined(struct liommu_dma *dma, const struct liommu_gath
 	}
 	t.next = st->tickets;
 	st->tickets = &t;
-	while (!atomic_load_explicit(&t.done, memory_order_acquire)) {
-		if (!st->flushing) {
-			struct liommu_gather batch = st->pending;
-			struct strict_ticket *list = st->tickets, *next;
-			int ret;
-
-			st->pending = (struct liommu_gather)LIOMMU_GATHER_INIT;
-			st->tickets = NULL;
-			st->flushing = true;
-			pthread_mutex_unlock(&st->lock);
-			ret = liommu_domain_flush(dma->dom, &batch);
-			if (!ret)
-				liommu__dma_flushed(dma);
-			pthread_mutex_lock(&st->lock);
-			for (; list; list = next) {
-				next = list->next;
-				list->ret = ret;
-				atomic_store_explicit(&list->done, true, memory_order_release);
-			}
-			st->flushing = false;
-			pthread_cond_broadcast(&st->cond);
-			continue;
-		}
-		/* Someone else's invalidation is in flight; ours is next. */
-		pthread_mutex_unlock(&st->lock);
-		for (spin = 0; spin < STRICT_SPIN; spin++) {
-			if (atomic_load_explicit(&t.done, memory_order_acquire))
-				break;
-			liommu__dma_cpu_relax();
-		}
-		pthread_mutex_lock(&st->lock);
-		if (!atomic_load_explicit(&t.done, memory_order_acquire) && st->flushing)
-			pthread_cond_wait(&st->cond, &st->lock);
+	if (st->flushing) {
+		liommu__dma_unlock(&st->lock);
+		if (strict_wait(st, &t) == TICKET_DONE)
+			return t.ret;
+		/* TICKET_LEAD: our ticket is still queued, the role ours. */
+		liommu__dma_lock(&st->lock);
+	} else {
+		st->flushing = true;
 	}
-	pthread_mutex_unlock(&st->lock);
+	strict_flush_rounds(dma, st);
 	return t.ret;
 }
 
