@@ -28,6 +28,13 @@
  *
  *   bench-dma [--iters N] [--reps R] [--only KIND [--threads 1|2]]
  *
+ * Below the table: how long handing one cache line from one thread's CPU
+ * to the other's takes (a ping-pong of one word, half the round trip),
+ * measured in each run.  Whatever two threads share per pair costs at
+ * least that much per hand-over, which bounds every strategy with a
+ * shared structure on its path: STRICT's single invalidation queue
+ * above all (one unit, one queue, one tail register and ring).
+ *
  * --only runs one strategy (or "floor") alone, for a profiler; it prints
  * no table.  --threads restricts it to one or two threads.
  */
@@ -225,6 +232,55 @@ static void *run_thread(void *p)
 	return NULL;
 }
 
+/* ------------------------------------------------------------------ */
+/* Cache-line hand-over between the two threads' CPUs                  */
+/* ------------------------------------------------------------------ */
+
+#define PINGPONG_ROUNDS	200000
+
+struct pingpong {
+	_Alignas(64) atomic_uint_fast64_t word;
+	pthread_barrier_t bar;
+};
+
+/* The second player: answers every odd value with the next even one. */
+static void *pong(void *p)
+{
+	struct pingpong *pp = p;
+	uint64_t i;
+
+	pthread_barrier_wait(&pp->bar);
+	for (i = 0; i < PINGPONG_ROUNDS; i++) {
+		while (atomic_load_explicit(&pp->word, memory_order_acquire) != 2 * i + 1)
+			;
+		atomic_store_explicit(&pp->word, 2 * i + 2, memory_order_release);
+	}
+	return NULL;
+}
+
+/* ns for one hand-over of a cache line between two threads (one way). */
+static double line_handover_ns(void)
+{
+	struct pingpong pp = { .word = 0 };
+	pthread_t tid;
+	uint64_t i;
+	double t0, ns;
+
+	pthread_barrier_init(&pp.bar, NULL, 2);
+	pthread_create(&tid, NULL, pong, &pp);
+	pthread_barrier_wait(&pp.bar);
+	t0 = now_ns();
+	for (i = 0; i < PINGPONG_ROUNDS; i++) {
+		atomic_store_explicit(&pp.word, 2 * i + 1, memory_order_release);
+		while (atomic_load_explicit(&pp.word, memory_order_acquire) != 2 * i + 2)
+			;
+	}
+	ns = now_ns() - t0;
+	pthread_join(tid, NULL);
+	pthread_barrier_destroy(&pp.bar);
+	return ns / (2.0 * PINGPONG_ROUNDS);
+}
+
 struct env {
 	struct liommu_sim *sim;
 	struct liommu_unit *unit;
@@ -333,8 +389,8 @@ int main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 }
 	};
-	static double v[2][NKINDS][MAX_REPS];
-	struct summary m[2][NKINDS];
+	static double v[2][NKINDS][MAX_REPS], handover[MAX_REPS];
+	struct summary m[2][NKINDS], ho;
 	double inv[2][NKINDS] = { { 0 } };
 	uint64_t reuse = 0;
 	struct env e;
@@ -387,12 +443,15 @@ int main(int argc, char **argv)
 				       measure(&e, only, nt, NULL, NULL));
 		goto out;
 	}
-	for (i = 0; i < reps; i++)
+	for (i = 0; i < reps; i++) {
 		for (nt = 1; nt <= 2; nt++)
 			for (k = 0; k < NKINDS; k++)
 				v[nt - 1][k][i] = measure(&e, k, nt,
 							  k == LIOMMU_DMA_OPTIMISTIC && nt == 1 &&
 							  !i ? &reuse : NULL, &inv[nt - 1][k]);
+		handover[i] = line_handover_ns();
+	}
+	ho = summarize(handover, reps);
 	for (nt = 0; nt < 2; nt++)
 		for (k = 0; k < NKINDS; k++)
 			m[nt][k] = summarize(v[nt][k], reps);
@@ -421,6 +480,8 @@ int main(int argc, char **argv)
 		printf(" %-7.2f %-7.2f %.3f\n", m[1][k].median / m[1][K_FLOOR].median,
 		       2 * m[0][k].median / m[1][k].median, inv[1][k]);
 	}
+	printf("\ncache line handed from one thread's CPU to the other's: %.1f / %.1f ns"
+	       " (min / median, one way)\n", ho.min, ho.median);
 out:
 	liommu_unit_free(e.unit);
 	liommu_sim_free(e.sim);
