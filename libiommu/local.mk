@@ -23,6 +23,7 @@ libiommu_libiommu_la_SOURCES = \
 	libiommu/src/qemu-edu.c \
 	libiommu/src/qtest.c \
 	libiommu/src/qtest.h \
+	libiommu/src/spin.c \
 	libiommu/src/unit.c
 
 libiommu_libiommu_la_CPPFLAGS = $(AM_CPPFLAGS) -DLIOMMU_BUILDING \

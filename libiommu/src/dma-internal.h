@@ -136,38 +136,12 @@ struct liommu__dma_counters {
 } __attribute__((aligned(LIOMMU__CACHELINE)));
 
 /*
- * A test-and-test-and-set lock for the per-slot structures (live-table
- * shards, OPTIMISTIC's reuse caches): held only for a few list edits,
- * almost always by the one thread whose slot it is, so the lock is one
- * locked exchange and the unlock a plain release store (a pthread mutex
- * costs two locked operations and two calls).  A waiter spins briefly,
- * then yields: the holder may be descheduled.  Never held across an
- * invalidation, an allocation of IOVA space or another lock of its kind.
- */
-struct liommu__dma_lock {
-	atomic_uint v;
-};
-
-void liommu__dma_lock_wait(struct liommu__dma_lock *l);
-
-static inline void liommu__dma_lock(struct liommu__dma_lock *l)
-{
-	if (atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
-		liommu__dma_lock_wait(l);
-}
-
-static inline void liommu__dma_unlock(struct liommu__dma_lock *l)
-{
-	atomic_store_explicit(&l->v, 0, memory_order_release);
-}
-
-/*
  * A shard of the live table: mappings keyed by IOVA, one shard per
  * counter slot (the mapping thread's).  @count is written under @lock and
  * read without it as a hint (dma.c, live_remove()).
  */
 struct liommu__dma_live {
-	struct liommu__dma_lock lock;
+	struct liommu__spin lock;
 	struct liommu__dma_map **bucket;
 	uint64_t nbuckets;		/* power of two */
 	_Atomic uint64_t count;
@@ -229,19 +203,6 @@ int liommu__dma_live_take_locked(struct liommu__dma_live *s, uint64_t iova, uint
 				 unsigned int prot, struct liommu__dma_map **out);
 /* With @s locked: file @m in it. */
 void liommu__dma_live_link_locked(struct liommu__dma_live *s, struct liommu__dma_map *m);
-
-/* A spin-wait hint to the CPU. */
-#if defined(__x86_64__) || defined(__i386__)
-static inline void liommu__dma_cpu_relax(void)
-{
-	__builtin_ia32_pause();
-}
-#else
-static inline void liommu__dma_cpu_relax(void)
-{
-	__asm__ volatile("" ::: "memory");
-}
-#endif
 
 /* Monotonic time in nanoseconds. */
 uint64_t liommu__dma_now_ns(void);

@@ -58,7 +58,7 @@
 #define OPT_MIN_BUCKETS		16u
 
 struct opt_cache {
-	struct liommu__dma_lock *lock;		/* the slot's live-table shard's */
+	struct liommu__spin *lock;		/* the slot's live-table shard's */
 	struct liommu__dma_map **bucket;	/* chains through ->next */
 	uint64_t nbuckets;			/* power of two */
 	struct liommu__dma_map *oldest;		/* FIFO head */
@@ -257,10 +257,10 @@ static unsigned int opt_steal(struct opt *o, struct opt_cache *self)
 
 		if (k == self || !opt_tokens(k))
 			continue;
-		liommu__dma_lock(k->lock);
+		liommu__spin_lock(k->lock);
 		got += opt_tokens(k) - k->count;
 		opt_set_tokens_locked(k, k->count);
-		liommu__dma_unlock(k->lock);
+		liommu__spin_unlock(k->lock);
 	}
 	return got;
 }
@@ -377,10 +377,10 @@ static int opt_drain(struct liommu_dma *dma)
 	for (i = 0; i < OPT_NCACHES; i++) {
 		struct opt_cache *k = &o->cache[i];
 
-		liommu__dma_lock(k->lock);
+		liommu__spin_lock(k->lock);
 		pages += opt_pull_locked(o, k, UINT32_MAX, UINT64_MAX, &list);
 		opt_return_idle_locked(o, k);
-		liommu__dma_unlock(k->lock);
+		liommu__spin_unlock(k->lock);
 	}
 	ret = opt_retire(dma, list, pages);
 	pthread_mutex_unlock(&o->retire_lock);
@@ -422,7 +422,7 @@ static bool opt_map_own(struct liommu_dma *dma, struct liommu__dma_live *s,
 	 * it would be a moment later). */
 	if (!atomic_load_explicit(&k->pages, memory_order_relaxed))
 		return false;
-	liommu__dma_lock(k->lock);
+	liommu__spin_lock(k->lock);
 	for (c = k->bucket[h & (k->nbuckets - 1)]; c; c = c->next)
 		if (opt_key_eq(c, req))
 			break;
@@ -437,7 +437,7 @@ static bool opt_map_own(struct liommu_dma *dma, struct liommu__dma_live *s,
 		*iova = c->iova + c->off;
 		liommu__dma_live_link_locked(s, c);
 	}
-	liommu__dma_unlock(k->lock);
+	liommu__spin_unlock(k->lock);
 	return c != NULL;
 }
 
@@ -476,7 +476,7 @@ static int opt_parked(struct liommu_dma *dma, struct opt_cache *k, uint64_t t_ns
 		return 0;
 	got = opt_steal(o, k);
 	pthread_mutex_lock(&o->retire_lock);
-	liommu__dma_lock(k->lock);
+	liommu__spin_lock(k->lock);
 	opt_set_tokens_locked(k, opt_tokens(k) + got);
 	if (k->count > opt_tokens(k)) {
 		opt_set_tokens_locked(k, opt_tokens(k) + opt_pool_take(o, k->count -
@@ -486,7 +486,7 @@ static int opt_parked(struct liommu_dma *dma, struct opt_cache *k, uint64_t t_ns
 			pages = opt_pull_locked(o, k, n > o->batch ? n : o->batch, UINT64_MAX,
 						&list);
 	}
-	liommu__dma_unlock(k->lock);
+	liommu__spin_unlock(k->lock);
 	ret = opt_retire(dma, list, pages);
 	pthread_mutex_unlock(&o->retire_lock);
 	return ret;
@@ -501,15 +501,15 @@ static int opt_unmap_own(struct liommu_dma *dma, struct liommu__dma_live *s, uin
 	bool over;
 	int ret;
 
-	liommu__dma_lock(k->lock);
+	liommu__spin_lock(k->lock);
 	ret = liommu__dma_live_take_locked(s, iova, len, prot, &m);
 	if (ret) {
-		liommu__dma_unlock(k->lock);
+		liommu__spin_unlock(k->lock);
 		return ret;
 	}
 	m->t_ns = t_ns;
 	over = opt_park_locked(dma->priv, k, m);
-	liommu__dma_unlock(k->lock);
+	liommu__spin_unlock(k->lock);
 	*res = opt_parked(dma, k, t_ns, over);
 	return 0;
 }
@@ -524,9 +524,9 @@ static int opt_unmap(struct liommu_dma *dma, struct liommu__dma_map *m)
 
 	/* @m is the cache's once the lock drops: not read after that */
 	m->t_ns = t_ns;
-	liommu__dma_lock(k->lock);
+	liommu__spin_lock(k->lock);
 	over = opt_park_locked(dma->priv, k, m);
-	liommu__dma_unlock(k->lock);
+	liommu__spin_unlock(k->lock);
 	return opt_parked(dma, k, t_ns, over);
 }
 
@@ -543,7 +543,7 @@ static uint64_t opt_reclaim(struct liommu_dma *dma, uint64_t now_ns)
 
 		/* Every cache, under its lock: the kick protocol (dma.c) needs
 		 * this scan to see whatever was linked before it. */
-		liommu__dma_lock(k->lock);
+		liommu__spin_lock(k->lock);
 		if (now_ns >= o->half_age)
 			pages += opt_pull_locked(o, k, UINT32_MAX, now_ns - o->half_age, &list);
 		if (k->oldest) {
@@ -553,7 +553,7 @@ static uint64_t opt_reclaim(struct liommu_dma *dma, uint64_t now_ns)
 				next = due;
 		}
 		opt_return_idle_locked(o, k);
-		liommu__dma_unlock(k->lock);
+		liommu__spin_unlock(k->lock);
 	}
 	opt_retire(dma, list, pages);
 	pthread_mutex_unlock(&o->retire_lock);

@@ -87,7 +87,7 @@ struct strict {
 	 * across the invalidation, so it is a spin lock: one locked exchange
 	 * where a mutex costs two, and no futex sleep when edits collide.
 	 */
-	struct liommu__dma_lock lock;
+	struct liommu__spin lock;
 	struct liommu_gather pending;
 	struct strict_ticket *tickets;
 	bool flushing;
@@ -143,18 +143,18 @@ static int strict_wait(struct strict *st, struct strict_ticket *t)
 		state = atomic_load_explicit(&t->state, memory_order_acquire);
 		if (state != TICKET_WAIT)
 			return state;
-		liommu__dma_cpu_relax();
+		liommu__cpu_relax();
 	}
-	liommu__dma_lock(&st->lock);
+	liommu__spin_lock(&st->lock);
 	st->sleepers++;
-	liommu__dma_unlock(&st->lock);
+	liommu__spin_unlock(&st->lock);
 	pthread_mutex_lock(&st->sleep_lock);
 	while ((state = atomic_load_explicit(&t->state, memory_order_acquire)) == TICKET_WAIT)
 		pthread_cond_wait(&st->cond, &st->sleep_lock);
 	pthread_mutex_unlock(&st->sleep_lock);
-	liommu__dma_lock(&st->lock);
+	liommu__spin_lock(&st->lock);
 	st->sleepers--;
-	liommu__dma_unlock(&st->lock);
+	liommu__spin_unlock(&st->lock);
 	return state;
 }
 
@@ -176,11 +176,11 @@ static void strict_flush_rounds(struct liommu_dma *dma, struct strict *st)
 
 		st->pending = (struct liommu_gather)LIOMMU_GATHER_INIT;
 		st->tickets = NULL;
-		liommu__dma_unlock(&st->lock);
+		liommu__spin_unlock(&st->lock);
 		ret = liommu_domain_flush(dma->dom, &batch);
 		if (!ret)
 			liommu__dma_flushed(dma);
-		liommu__dma_lock(&st->lock);
+		liommu__spin_lock(&st->lock);
 		/* A waiter returns as soon as it sees DONE: read next first. */
 		for (; list; list = next) {
 			next = list->next;
@@ -193,7 +193,7 @@ static void strict_flush_rounds(struct liommu_dma *dma, struct strict *st)
 	else
 		st->flushing = false;
 	wake = st->sleepers;
-	liommu__dma_unlock(&st->lock);
+	liommu__spin_unlock(&st->lock);
 	if (wake) {
 		pthread_mutex_lock(&st->sleep_lock);
 		pthread_cond_broadcast(&st->cond);
@@ -213,7 +213,7 @@ static int strict_sync_combined(struct liommu_dma *dma, const struct liommu_gath
 	struct strict_ticket t = { .next = NULL };
 
 	atomic_init(&t.state, TICKET_WAIT);
-	liommu__dma_lock(&st->lock);
+	liommu__spin_lock(&st->lock);
 	if (st->pending.end) {
 		if (g->start < st->pending.start)
 			st->pending.start = g->start;
@@ -225,11 +225,11 @@ static int strict_sync_combined(struct liommu_dma *dma, const struct liommu_gath
 	t.next = st->tickets;
 	st->tickets = &t;
 	if (st->flushing) {
-		liommu__dma_unlock(&st->lock);
+		liommu__spin_unlock(&st->lock);
 		if (strict_wait(st, &t) == TICKET_DONE)
 			return t.ret;
 		/* TICKET_LEAD: our ticket is still queued, the role ours. */
-		liommu__dma_lock(&st->lock);
+		liommu__spin_lock(&st->lock);
 	} else {
 		st->flushing = true;
 	}

@@ -15,7 +15,7 @@
  * Locking: the live table is split into one shard per counter slot
  * (dma-internal.h: a thread keeps its slot, the first LIOMMU_STAT_SHARED
  * threads have one each), each with its own spinlock
- * (struct liommu__dma_lock) held only for a hash-chain edit.  map() files a mapping in the calling thread's shard
+ * (struct liommu__spin) held only for a hash-chain edit.  map() files a mapping in the calling thread's shard
  * and unmap() looks there first, so a thread that unmaps what it mapped
  * touches only its own shard; another thread's unmap finds it in the
  * shards that hold anything.  Nothing here takes an instance-wide lock
@@ -25,7 +25,6 @@
  */
 #include <errno.h>
 #include <limits.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
@@ -79,20 +78,6 @@ uint64_t liommu__dma_now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-void liommu__dma_lock_wait(struct liommu__dma_lock *l)
-{
-	unsigned int spins = 0;
-
-	do {
-		while (atomic_load_explicit(&l->v, memory_order_relaxed)) {
-			if (++spins < 64)
-				liommu__dma_cpu_relax();
-			else
-				sched_yield();	/* the holder may be descheduled */
-		}
-	} while (atomic_exchange_explicit(&l->v, 1, memory_order_acquire));
-}
-
 void liommu__dma_flushed(struct liommu_dma *dma)
 {
 	uint64_t end;
@@ -103,7 +88,7 @@ void liommu__dma_flushed(struct liommu_dma *dma)
 	/* Busy-wait, as a driver polling a wait descriptor's status would. */
 	end = liommu__dma_now_ns() + dma->cfg.inval_latency_ns;
 	while (liommu__dma_now_ns() < end)
-		liommu__dma_cpu_relax();
+		liommu__cpu_relax();
 }
 
 /*
@@ -411,9 +396,9 @@ static void live_insert(struct liommu_dma *dma, struct liommu__dma_map *m)
 {
 	struct liommu__dma_live *s = liommu__dma_live_own(dma);
 
-	liommu__dma_lock(&s->lock);
+	liommu__spin_lock(&s->lock);
 	liommu__dma_live_link_locked(s, m);
-	liommu__dma_unlock(&s->lock);
+	liommu__spin_unlock(&s->lock);
 }
 
 int liommu__dma_live_take_locked(struct liommu__dma_live *s, uint64_t iova, uint64_t len,
@@ -443,9 +428,9 @@ static int live_remove_from(struct liommu__dma_live *s, uint64_t iova, uint64_t 
 {
 	int ret;
 
-	liommu__dma_lock(&s->lock);
+	liommu__spin_lock(&s->lock);
 	ret = liommu__dma_live_take_locked(s, iova, len, prot, out);
-	liommu__dma_unlock(&s->lock);
+	liommu__spin_unlock(&s->lock);
 	return ret;
 }
 

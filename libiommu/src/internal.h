@@ -22,6 +22,43 @@
 
 #define LIOMMU_DEFAULT_TIMEOUT_US	1000000u
 
+/*
+ * A test-and-test-and-set lock for short critical sections that never
+ * sleep (spin.c): the lock is one locked exchange and the unlock a plain
+ * release store, where a pthread mutex costs two locked operations and
+ * a futex sleep whenever two threads collide.  A waiter spins briefly,
+ * then yields: user space cannot keep the holder on its CPU.
+ */
+struct liommu__spin {
+	atomic_uint v;
+};
+
+void liommu__spin_lock_wait(struct liommu__spin *l);
+
+static inline void liommu__spin_lock(struct liommu__spin *l)
+{
+	if (atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
+		liommu__spin_lock_wait(l);
+}
+
+static inline void liommu__spin_unlock(struct liommu__spin *l)
+{
+	atomic_store_explicit(&l->v, 0, memory_order_release);
+}
+
+/* A spin-wait hint to the CPU. */
+#if defined(__x86_64__) || defined(__i386__)
+static inline void liommu__cpu_relax(void)
+{
+	__builtin_ia32_pause();
+}
+#else
+static inline void liommu__cpu_relax(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+#endif
+
 struct liommu_platform {
 	const struct liommu_platform_ops *ops;
 	void *priv;
@@ -88,8 +125,11 @@ struct liommu_unit {
 	unsigned int did_count;		/* 2^(4 + 2 * CAP.ND) */
 
 	/* Protected by inv_lock: the invalidation queue or the CCMD/IOTLB
-	 * registers, whichever is in use. */
-	pthread_mutex_t inv_lock;
+	 * registers, whichever is in use.  A spin lock, as Linux's qi->q_lock:
+	 * held for one submission and its wait, which a unit completes in
+	 * microseconds (the sim at once); waiters yield (spin.c), so a slow
+	 * platform (QEMU over qtest) costs them CPU time, not correctness. */
+	struct liommu__spin inv_lock;
 	struct liommu_page iq;		/* first queue page (IQA.IQA) */
 	void *iq_pages[128];		/* CPU pointers of each queue page */
 	uint64_t iq_pas[128];		/* physically contiguous from iq.pa */

@@ -286,11 +286,11 @@ static int qi_sync(struct liommu_unit *u, const struct vtd_inv_desc *d, unsigned
 {
 	int ret;
 
-	pthread_mutex_lock(&u->inv_lock);
+	liommu__spin_lock(&u->inv_lock);
 	if (what)
 		count_locked(what, 1);
 	ret = qi_sync_locked(u, d, n);
-	pthread_mutex_unlock(&u->inv_lock);
+	liommu__spin_unlock(&u->inv_lock);
 	return ret;
 }
 
@@ -303,7 +303,7 @@ static int reg_ccmd(struct liommu_unit *u, uint64_t cmd)
 	uint64_t v = 0;
 	int ret;
 
-	pthread_mutex_lock(&u->inv_lock);
+	liommu__spin_lock(&u->inv_lock);
 	liommu__wr64(u->plat, VTD_CCMD_REG, cmd | VTD_CCMD_ICC);
 	count_locked(&u->st_inv_descs, 1);
 	count_locked(&u->st_inv_waits, 1);
@@ -314,7 +314,7 @@ static int reg_ccmd(struct liommu_unit *u, uint64_t cmd)
 		if (!u->reg_caig)
 			ret = -EIO;
 	}
-	pthread_mutex_unlock(&u->inv_lock);
+	liommu__spin_unlock(&u->inv_lock);
 	if (ret) {
 		count(&u->st_inv_errors, 1);
 		liommu__log(u, LOG_ERR, "context command 0x%016llx failed (CCMD 0x%016llx): %s",
@@ -334,7 +334,7 @@ static int reg_iotlb(struct liommu_unit *u, unsigned int gran, uint16_t did,
 	      vtd_field_prep(VTD_IOTLB_DID, did) |
 	      ((u->cap & VTD_CAP_DRD) ? VTD_IOTLB_DR : 0) |
 	      ((u->cap & VTD_CAP_DWD) ? VTD_IOTLB_DW : 0);
-	pthread_mutex_lock(&u->inv_lock);
+	liommu__spin_lock(&u->inv_lock);
 	count_locked(what, 1);
 	/* 11.4.8.1: the address goes to IVA before the command is issued. */
 	if (gran == VTD_IOTLB_GRAN_PAGE)
@@ -352,7 +352,7 @@ static int reg_iotlb(struct liommu_unit *u, unsigned int gran, uint16_t did,
 		if (!u->reg_iaig)
 			ret = -EIO;
 	}
-	pthread_mutex_unlock(&u->inv_lock);
+	liommu__spin_unlock(&u->inv_lock);
 	if (ret) {
 		count(&u->st_inv_errors, 1);
 		liommu__log(u, LOG_ERR, "IOTLB command 0x%016llx failed (IOTLB 0x%016llx): %s",
@@ -489,7 +489,7 @@ void liommu__inval_fini(struct liommu_unit *u)
 
 	if (u->inval != LIOMMU_INVAL_QUEUED || !u->iq_npages)
 		return;
-	pthread_mutex_lock(&u->inv_lock);
+	liommu__spin_lock(&u->inv_lock);
 	/* Drain with a final wait so that IQH == IQT and the last
 	 * descriptor fetched is a wait: the state in which the unit accepts
 	 * QIE being cleared (QEMU insists on both). */
@@ -504,7 +504,7 @@ void liommu__inval_fini(struct liommu_unit *u)
 	} else {
 		iq_free_pages(u);
 	}
-	pthread_mutex_unlock(&u->inv_lock);
+	liommu__spin_unlock(&u->inv_lock);
 }
 
 /* ------------------------------------------------------------------ */

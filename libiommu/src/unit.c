@@ -419,7 +419,6 @@ static void unit_release(struct liommu_unit *u, bool hw_stopped)
 	}
 	free(u->did_bitmap);
 	pthread_mutex_destroy(&u->fault_lock);
-	pthread_mutex_destroy(&u->inv_lock);
 	pthread_mutex_destroy(&u->cfg_lock);
 	pthread_mutex_destroy(&u->gcmd_lock);
 	free(u);
@@ -454,7 +453,7 @@ int liommu_unit_new(struct liommu_platform *plat, const struct liommu_unit_confi
 		u->cfg.timeout_us = LIOMMU_DEFAULT_TIMEOUT_US;
 	pthread_mutex_init(&u->gcmd_lock, NULL);
 	pthread_mutex_init(&u->cfg_lock, NULL);
-	pthread_mutex_init(&u->inv_lock, NULL);
+	atomic_init(&u->inv_lock.v, 0);
 	pthread_mutex_init(&u->fault_lock, NULL);
 
 	u->cap = liommu__rd64(plat, VTD_CAP_REG);
