@@ -138,7 +138,10 @@ struct liommu__dma_counters {
 /*
  * A shard of the live table: mappings keyed by IOVA, one shard per
  * counter slot (the mapping thread's).  @count is written under @lock and
- * read without it as a hint (dma.c, live_remove()).
+ * read without it as a hint (dma.c, live_remove()).  @lock (also
+ * OPTIMISTIC's reuse caches' lock) is held only for a few list edits,
+ * almost always by the slot's own thread; never across an invalidation,
+ * an allocation of IOVA space or another such lock.
  */
 struct liommu__dma_live {
 	struct liommu__spin lock;
