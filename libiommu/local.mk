@@ -23,8 +23,9 @@ libiommu_libiommu_la_SOURCES = \
 	libiommu/src/qemu-edu.c \
 	libiommu/src/qtest.c \
 	libiommu/src/qtest.h \
-	libiommu/src/spin.c \
-	libiommu/src/unit.c
+	libiommu/src/unit.c \
+	libiommu/common/spin.h \
+	libiommu/common/spin.c
 
 libiommu_libiommu_la_CPPFLAGS = $(AM_CPPFLAGS) -DLIOMMU_BUILDING \
 	-DQEMU_DEFAULT_BINARY='"$(QEMU_SYSTEM_X86)"'

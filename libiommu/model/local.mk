@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: MIT
 # The software VT-d unit (hardware side, libiommu/model) and the sim
 # platform built on it.  Both live in libiommu.la; the model includes only
-# public headers (vtd.h, model.h, liommu.h), never the driver's internal.h.
+# public headers (vtd.h, model.h, liommu.h) and libiommu/common/ (the spin
+# lock), never the driver's internal.h.
 liommu_include_HEADERS += \
 	libiommu/include/liommu/model.h \
 	libiommu/include/liommu/sim.h

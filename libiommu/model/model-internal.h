@@ -9,7 +9,8 @@
  * the invalidation queue; translate.c DMA translation and the DMA API;
  * irq.c interrupt remapping.  The model includes only public headers
  * (vtd.h for every encoding, model.h, and liommu.h for struct
- * liommu_fault): it never sees the driver's internals.
+ * liommu_fault) and ../common/ (the spin lock): it never sees the
+ * driver's internals.
  */
 #ifndef LIOMMU_MODEL_INTERNAL_H
 #define LIOMMU_MODEL_INTERNAL_H
@@ -23,6 +24,8 @@
 
 #include <liommu/model.h>
 #include <liommu/vtd.h>
+
+#include "../common/spin.h"
 
 #define MODEL_CACHELINE		64
 
@@ -271,7 +274,7 @@ struct liommu_model {
 	_Atomic uint64_t epoch __attribute__((aligned(MODEL_CACHELINE)));
 
 	/* Register file, protected by reg_lock (model_reg_lock()). */
-	atomic_uint reg_lock __attribute__((aligned(MODEL_CACHELINE)));
+	struct liommu__spin reg_lock __attribute__((aligned(MODEL_CACHELINE)));
 	uint32_t gsts;
 	uint64_t rtaddr;
 	uint64_t ccmd;
@@ -337,37 +340,18 @@ static inline void mstat_inc(struct liommu_model *m, enum mstat s)
 
 /*
  * reg_lock is held for one register access or one run of the invalidation
- * queue (descriptors already in memory), never across a sleep, an event
- * delivery (model_evq is sent after the unlock) or another of the model's
- * locks taken in a waiting way; so it is a spin lock: one locked exchange
- * to take it and a release store to drop it, where a mutex costs two
- * locked operations and a futex sleep whenever two threads collide.  A
- * waiter yields after a short spin: the holder may be descheduled.
+ * queue (descriptors already in memory), never across a sleep or an event
+ * delivery (model_evq is sent after the unlock); so it is a spin lock:
+ * one locked exchange to take it and a release store to drop it.
  */
-/* A spin-wait hint to the CPU. */
-#if defined(__x86_64__) || defined(__i386__)
-static inline void model_cpu_relax(void)
-{
-	__builtin_ia32_pause();
-}
-#else
-static inline void model_cpu_relax(void)
-{
-	__asm__ volatile("" ::: "memory");
-}
-#endif
-
-void liommu__model_reg_lock_wait(struct liommu_model *m);
-
 static inline void model_reg_lock(struct liommu_model *m)
 {
-	if (atomic_exchange_explicit(&m->reg_lock, 1, memory_order_acquire))
-		liommu__model_reg_lock_wait(m);
+	liommu__spin_lock(&m->reg_lock);
 }
 
 static inline void model_reg_unlock(struct liommu_model *m)
 {
-	atomic_store_explicit(&m->reg_lock, 0, memory_order_release);
+	liommu__spin_unlock(&m->reg_lock);
 }
 
 /* ------------------------------------------------------------------ */

@@ -9,7 +9,6 @@
  * intremap=on): CAP 0x00d2008c222f0606, ECAP 0xf00f4a (hw/i386/
  * intel_iommu.c vtd_init()).
  */
-#include <sched.h>
 #include <stdlib.h>
 
 #include "model-internal.h"
@@ -176,7 +175,7 @@ int liommu_model_new(const struct liommu_model_config *cfg, struct liommu_model 
 		goto err_pde;
 	if (liommu__mcache_init(&m->iec, cfg->iec_entries))
 		goto err_iec;
-	atomic_init(&m->reg_lock, 0);
+	atomic_init(&m->reg_lock.v, 0);
 	if (pthread_mutex_init(&m->stats_lock, NULL))
 		goto err_stats_lock;
 	liommu__model_regs_reset_locked(m);
@@ -215,20 +214,6 @@ void liommu_model_free(struct liommu_model *m)
 	liommu__mcache_fini(&m->iotlb);
 	liommu__mcache_fini(&m->ctx);
 	free(m);
-}
-
-void liommu__model_reg_lock_wait(struct liommu_model *m)
-{
-	unsigned int spins = 0;
-
-	do {
-		while (atomic_load_explicit(&m->reg_lock, memory_order_relaxed)) {
-			if (++spins < 64)
-				model_cpu_relax();
-			else
-				sched_yield();	/* the holder may be descheduled */
-		}
-	} while (atomic_exchange_explicit(&m->reg_lock, 1, memory_order_acquire));
 }
 
 void liommu_model_reset(struct liommu_model *m)

@@ -20,44 +20,9 @@
 #include <liommu/platform.h>
 #include <liommu/vtd.h>
 
+#include "../common/spin.h"
+
 #define LIOMMU_DEFAULT_TIMEOUT_US	1000000u
-
-/*
- * A test-and-test-and-set lock for short critical sections that never
- * sleep (spin.c): the lock is one locked exchange and the unlock a plain
- * release store, where a pthread mutex costs two locked operations and
- * a futex sleep whenever two threads collide.  A waiter spins briefly,
- * then yields: user space cannot keep the holder on its CPU.
- */
-struct liommu__spin {
-	atomic_uint v;
-};
-
-void liommu__spin_lock_wait(struct liommu__spin *l);
-
-static inline void liommu__spin_lock(struct liommu__spin *l)
-{
-	if (atomic_exchange_explicit(&l->v, 1, memory_order_acquire))
-		liommu__spin_lock_wait(l);
-}
-
-static inline void liommu__spin_unlock(struct liommu__spin *l)
-{
-	atomic_store_explicit(&l->v, 0, memory_order_release);
-}
-
-/* A spin-wait hint to the CPU. */
-#if defined(__x86_64__) || defined(__i386__)
-static inline void liommu__cpu_relax(void)
-{
-	__builtin_ia32_pause();
-}
-#else
-static inline void liommu__cpu_relax(void)
-{
-	__asm__ volatile("" ::: "memory");
-}
-#endif
 
 struct liommu_platform {
 	const struct liommu_platform_ops *ops;

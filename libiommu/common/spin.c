@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * spin.c - the slow path of the driver's spin lock (internal.h).
+ * spin.c - the slow path of the spin lock (spin.h).
  *
  * A waiter polls the lock word with plain loads (no locked operation
  * while it is held, so the holder's line is not pulled away from it)
@@ -10,7 +10,7 @@
  */
 #include <sched.h>
 
-#include "internal.h"
+#include "spin.h"
 
 void liommu__spin_lock_wait(struct liommu__spin *l)
 {
