@@ -939,22 +939,27 @@ START_TEST(depot_exchanges)
 
 	for (int i = 0; i < 1000; i++)
 		ck_assert_int_eq(liommu_iova_alloc(a, PG, &x[i]), 0);
+	/* 16 refills of a 64-page run; 24 pages of the last still cached */
+	st = stats(a);
+	ck_assert_uint_eq(st.cache_misses, 16);
+	ck_assert_uint_eq(st.cache_hits, 1000 - 16);
+	ck_assert_uint_eq(st.cached_bytes, 24 * PG);
 	for (int i = 0; i < 1000; i++)
 		ck_assert_int_eq(liommu_iova_free(a, x[i], PG), 0);
 	st = stats(a);
 	/* 2 x 127 stay in the thread, the rest went to the depot */
 	ck_assert_uint_ge(st.depot_ops, (1000 - 2 * 127) / 127);
-	ck_assert_uint_eq(st.cached_bytes, 1000 * PG);
+	ck_assert_uint_eq(st.cached_bytes, 1024 * PG);
 	ck_assert_uint_eq(st.allocated_bytes, 0);
 	check_ok(a);
 	for (int i = 0; i < 1000; i++)
 		ck_assert_int_eq(liommu_iova_alloc(a, PG, &x[i]), 0);
 	st = stats(a);
-	ck_assert_uint_eq(st.cache_misses, 1000);	/* the first round only */
-	ck_assert_uint_eq(st.cache_hits, 1000);
-	ck_assert_uint_eq(st.cached_bytes, 0);
+	ck_assert_uint_eq(st.cache_misses, 16);		/* the first round only */
+	ck_assert_uint_eq(st.cache_hits, 2000 - 16);
+	ck_assert_uint_eq(st.cached_bytes, 24 * PG);
 	check_ok(a);
-	ck_assert_int_eq(liommu_iova_flush_caches(a), 0);
+	ck_assert_int_eq(liommu_iova_flush_caches(a), 24);
 	for (int i = 0; i < 1000; i++)
 		ck_assert_int_eq(liommu_iova_free(a, x[i], PG), 0);
 	ck_assert_int_eq(liommu_iova_flush_caches(a), 1000);
@@ -989,8 +994,8 @@ static void *fill_and_exit(void *p)
 
 /* A thread that exits hands its magazines back: full ones to the depot,
  * the partial one to the tree; the next thread is served from the depot.
- * 300 frees leave one magazine in the depot, a full "previous" one and
- * 46 IOVAs in "loaded". */
+ * 300 allocations of 64 KiB take 75 runs of 4; 300 frees leave one
+ * magazine in the depot, a full "previous" one and 46 IOVAs in "loaded". */
 START_TEST(thread_exit_returns_magazines)
 {
 	struct liommu_iova *a = mk(48, 0, 0);
@@ -1008,20 +1013,33 @@ START_TEST(thread_exit_returns_magazines)
 	ck_assert_uint_eq(st.depot_ops, 2);
 	ck_assert_uint_eq(st.allocs, 300);
 	ck_assert_uint_eq(st.frees, 300);
+	ck_assert_uint_eq(st.cache_misses, 75);
+	ck_assert_uint_eq(st.cache_hits, 225);
 	check_ok(a);
 
-	/* a second thread reuses them: the depot's magazines count as hits */
+	/* a second thread reuses them: the depot's magazines count as hits,
+	 * the other 46 take 12 runs */
 	pthread_create(&t, NULL, fill_and_exit, &w);
 	pthread_join(t, NULL);
 	ck_assert_int_eq(w.rc, 0);
 	st = stats(a);
-	ck_assert_uint_eq(st.cache_misses, 300 + 46);
-	ck_assert_uint_eq(st.cache_hits, 254);
+	ck_assert_uint_eq(st.cache_misses, 75 + 12);
+	ck_assert_uint_eq(st.cache_hits, 225 + 254 + 46 - 12);
 	ck_assert_uint_eq(st.thread_caches, 0);
 	check_ok(a);
 	liommu_iova_destroy(a);
 }
 END_TEST
+
+/* A thread of the cache and run tests, driven by a barrier. */
+struct run_thread {
+	struct liommu_iova *a;
+	pthread_barrier_t *bar;
+	uint64_t size;
+	int n;
+	uint64_t iova[256];
+	int rc;
+};
 
 struct outlive {
 	struct liommu_iova *a, *b;
@@ -1111,11 +1129,244 @@ START_TEST(cache_slot_eviction)
 		ck_assert_uint_le(st.thread_caches, 1);
 		ck_assert_uint_eq(st.allocs, 3);
 		ck_assert_uint_eq(st.allocated_bytes, 0);
-		ck_assert_uint_le(st.cached_bytes, PG);
+		/* one run of 64 pages, or nothing once evicted */
+		ck_assert_uint_le(st.cached_bytes, 64 * PG);
 		check_ok(a[i]);
 	}
 	for (int i = 0; i < NA; i++)
 		liommu_iova_destroy(a[i]);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Runs: a miss takes 64 aligned pages at once                         */
+/* ------------------------------------------------------------------ */
+
+#define RUN_PAGES	64	/* one cache line of state bytes */
+
+/* Configurations with caches (runs are a cache refill). */
+static const unsigned int run_flags[] = { 0, LIOMMU_IOVA_TOP_DOWN };
+
+/*
+ * A miss of a class below 256 KiB takes one naturally aligned run of 64
+ * pages: the thread then gets the whole run, ascending, with one miss,
+ * one tree-lock acquisition and one tree insertion per IOVA; the next
+ * miss takes the next run.  The first run is the lowest (page 0 is not
+ * in the space, so pages 64..127) or, top-down, the highest.
+ */
+START_TEST(run_refill_contiguous_aligned)
+{
+	unsigned int flags = run_flags[_i];
+
+	for (int c = 0; c <= 8; c++) {
+		struct liommu_iova *a = mk(39, 0, flags);
+		uint64_t size = PG << c, count = c < 6 ? RUN_PAGES >> c : 1;
+		uint64_t run = c < 6 ? RUN_PAGES * PG : size, first, x;
+		struct liommu_iova_stats before = stats(a), st;
+
+		ck_assert_int_eq(liommu_iova_alloc(a, size, &first), 0);
+		ck_assert_uint_eq(first % run, 0);
+		ck_assert_uint_eq(first, flags & LIOMMU_IOVA_TOP_DOWN ?
+					 (1ULL << 39) - run : run);
+		st = stats(a);
+		ck_assert_uint_eq(st.cache_misses, 1);
+		ck_assert_uint_eq(st.cache_hits, 0);
+		ck_assert_uint_eq(st.allocated_bytes, size);
+		ck_assert_uint_eq(st.cached_bytes, run - size);
+		ck_assert_uint_eq(st.tree_ops - before.tree_ops, count);
+		ck_assert_uint_eq(st.tree_nodes - before.tree_nodes, count);
+		/* the depot (empty), then the tree once; and the cache list
+		 * when this thread attached its cache */
+		ck_assert_uint_eq(st.lock_acquisitions - before.lock_acquisitions, 2 +
+				  (st.thread_caches - before.thread_caches));
+		check_ok(a);
+		for (uint64_t i = 1; i < count; i++) {
+			ck_assert_int_eq(liommu_iova_alloc(a, size, &x), 0);
+			ck_assert_uint_eq(x, first + i * size);
+		}
+		st = stats(a);
+		ck_assert_uint_eq(st.cache_misses, 1);
+		ck_assert_uint_eq(st.cache_hits, count - 1);
+		ck_assert_uint_eq(st.cached_bytes, 0);
+		ck_assert_uint_eq(st.allocated_bytes, run);
+		/* the next miss: the next run, disjoint */
+		ck_assert_int_eq(liommu_iova_alloc(a, size, &x), 0);
+		ck_assert_uint_eq(x % run, 0);
+		ck_assert(!overlaps(x, run, first, run));
+		ck_assert_uint_eq(stats(a).cache_misses, 2);
+		check_ok(a);
+		liommu_iova_destroy(a);
+	}
+}
+END_TEST
+
+/* One allocation per barrier round, so the threads miss together. */
+static void *run_lockstep(void *p)
+{
+	struct run_thread *r = p;
+
+	for (int i = 0; i < r->n; i++) {
+		pthread_barrier_wait(r->bar);
+		if (!r->rc)
+			r->rc = liommu_iova_alloc(r->a, r->size, &r->iova[i]);
+	}
+	return NULL;
+}
+
+/*
+ * Two threads that miss at the same moments get disjoint runs: no
+ * 64-page line (one line of state bytes, eight of leaf PTEs) holds IOVAs
+ * of both.  Taking one IOVA per miss interleaved them page by page.
+ */
+START_TEST(concurrent_misses_get_private_runs)
+{
+	static const uint64_t sizes[] = { 4 * KiB, 16 * KiB, 128 * KiB };
+
+	for (unsigned int s = 0; s < 3; s++) {
+		struct liommu_iova *a = mk(39, 0, run_flags[_i]);
+		struct run_thread *r = calloc(2, sizeof(*r));
+		pthread_barrier_t bar;
+		pthread_t t[2];
+
+		ck_assert_ptr_nonnull(r);
+		pthread_barrier_init(&bar, NULL, 2);
+		for (int k = 0; k < 2; k++) {
+			r[k] = (struct run_thread){ .a = a, .bar = &bar, .size = sizes[s],
+						    .n = 256 };
+			pthread_create(&t[k], NULL, run_lockstep, &r[k]);
+		}
+		for (int k = 0; k < 2; k++) {
+			pthread_join(t[k], NULL);
+			ck_assert_int_eq(r[k].rc, 0);
+		}
+		for (int i = 0; i < 256; i++) {
+			for (int j = 0; j < 256; j++) {
+				uint64_t l0 = r[0].iova[i] / (RUN_PAGES * PG);
+				uint64_t l1 = r[1].iova[j] / (RUN_PAGES * PG);
+
+				ck_assert_msg(l0 != l1, "%#" PRIx64 " and %#" PRIx64
+					      " share a 64-page line", r[0].iova[i], r[1].iova[j]);
+			}
+		}
+		/* each run was consumed whole and in ascending order */
+		for (int k = 0; k < 2; k++)
+			for (int i = 1; i < 256; i++)
+				if (r[k].iova[i] % (RUN_PAGES * PG))
+					ck_assert_uint_eq(r[k].iova[i], r[k].iova[i - 1] + sizes[s]);
+		ck_assert_uint_eq(stats(a).cache_misses, 2 * 256 * sizes[s] / (RUN_PAGES * PG));
+		check_ok(a);
+		pthread_barrier_destroy(&bar);
+		free(r);
+		liommu_iova_destroy(a);
+	}
+}
+END_TEST
+
+static void *hold_one(void *p)
+{
+	struct run_thread *r = p;
+
+	r->rc = liommu_iova_alloc(r->a, r->size, &r->iova[0]);
+	pthread_barrier_wait(r->bar);	/* main allocates everything */
+	pthread_barrier_wait(r->bar);	/* main has checked */
+	return NULL;
+}
+
+/*
+ * Spaces too small for runs, or for many: every IOVA is still handed
+ * out.  Width 16 (15 pages) holds no run; width 19 (127 pages) holds one
+ * run and 63 single pages below it.  Another thread's cached run does
+ * not make the space run dry either: the allocation that finds nothing
+ * flushes it back.
+ */
+START_TEST(small_space_hands_out_everything)
+{
+	static const unsigned int widths[] = { 16, 19, 20 };
+
+	for (unsigned int w = 0; w < 3; w++) {
+		for (int c = 0; c <= 2; c++) {
+			uint64_t size = PG << c, pages = (1ULL << widths[w]) / PG;
+			uint64_t expect = pages / (1ULL << c) - 1;	/* page 0 */
+			struct run_thread other = { .size = size };
+			struct liommu_iova *a = mk(widths[w], 0, run_flags[_i]);
+			static uint8_t seen[1 << 8];
+			pthread_barrier_t bar;
+			uint64_t x, n = 0;
+			pthread_t t;
+
+			other.a = a;
+			other.bar = &bar;
+			pthread_barrier_init(&bar, NULL, 2);
+			pthread_create(&t, NULL, hold_one, &other);
+			pthread_barrier_wait(&bar);
+			ck_assert_int_eq(other.rc, 0);
+			memset(seen, 0, sizeof(seen));
+			seen[other.iova[0] / PG] = 1;
+			while (liommu_iova_alloc(a, size, &x) == 0) {
+				ck_assert_uint_eq(x % size, 0);
+				ck_assert_msg(!seen[x / PG], "%#" PRIx64 " handed out twice", x);
+				seen[x / PG] = 1;
+				n++;
+			}
+			/* everything but the other thread's live one */
+			ck_assert_uint_eq(n, expect - 1);
+			ck_assert_uint_eq(stats(a).allocated_bytes, expect * size);
+			ck_assert_uint_eq(stats(a).cached_bytes, 0);
+			if (widths[w] > 16)
+				ck_assert_uint_gt(stats(a).cache_flushes, 0);
+			check_ok(a);
+			pthread_barrier_wait(&bar);
+			pthread_join(t, NULL);
+			pthread_barrier_destroy(&bar);
+			liommu_iova_destroy(a);
+		}
+	}
+}
+END_TEST
+
+/*
+ * Runs next to reserved ranges: a space of 4864 pages just below 4 GiB
+ * with the interrupt window inside and one more page reserved, filled
+ * page by page.  No IOVA meets a reserved range, the run holding the odd
+ * page comes as 63 single misses, and the counters are exact: one miss
+ * and one tree insertion per run, one of each per single page.
+ */
+START_TEST(runs_respect_reserved_ranges)
+{
+	uint64_t base = INTR_FIRST - MiB, odd = base + 100 * PG, x, n = 0;
+	uint64_t total = (4 * GiB - base) / PG - (INTR_END - INTR_FIRST) / PG - 1;
+	uint64_t runs = (total - (RUN_PAGES - 1)) / RUN_PAGES;
+	struct liommu_iova *a = mk(32, base, run_flags[_i]);
+	struct liommu_iova_stats before, st;
+
+	ck_assert_int_eq(liommu_iova_reserve(a, odd, PG), 0);
+	before = stats(a);
+	while (liommu_iova_alloc(a, PG, &x) == 0) {
+		ck_assert_msg(!overlaps(x, PG, INTR_FIRST, INTR_END - INTR_FIRST) && x != odd,
+			      "%#" PRIx64 " is reserved", x);
+		n++;
+	}
+	ck_assert_uint_eq(n, total);
+	st = stats(a);
+	ck_assert_uint_eq(st.allocs, total);
+	ck_assert_uint_eq(st.cache_misses, runs + RUN_PAGES - 1);
+	ck_assert_uint_eq(st.cache_hits, total - st.cache_misses);
+	ck_assert_uint_eq(st.tree_ops - before.tree_ops, total);
+	ck_assert_uint_eq(st.allocated_bytes, total * PG);
+	ck_assert_uint_eq(st.cached_bytes, 0);
+	check_ok(a);
+	for (x = base; x < 4 * GiB; x += PG)
+		if (x != odd && (x < INTR_FIRST || x >= INTR_END))
+			ck_assert_int_eq(liommu_iova_free(a, x, PG), 0);
+	/* the depot overflowed; what it could not hold went to the tree */
+	st = stats(a);
+	ck_assert_uint_eq(st.allocated_bytes, 0);
+	ck_assert_uint_le(st.cached_bytes, total * PG);
+	check_ok(a);
+	ck_assert_int_eq(liommu_iova_flush_caches(a), (int)(st.cached_bytes / PG));
+	ck_assert_uint_eq(stats(a).tree_nodes, 3);	/* two reserved + end */
+	check_ok(a);
+	liommu_iova_destroy(a);
 }
 END_TEST
 
@@ -1430,6 +1681,13 @@ Suite *iova_suite(void)
 	tcase_add_test(tc, thread_exit_returns_magazines);
 	tcase_add_test(tc, destroyed_allocator_cache_never_touched);
 	tcase_add_test(tc, cache_slot_eviction);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("runs");
+	tcase_add_loop_test(tc, run_refill_contiguous_aligned, 0, 2);
+	tcase_add_loop_test(tc, concurrent_misses_get_private_runs, 0, 2);
+	tcase_add_loop_test(tc, small_space_hands_out_everything, 0, 2);
+	tcase_add_loop_test(tc, runs_respect_reserved_ranges, 0, 2);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("threads");

@@ -30,6 +30,16 @@
  *    sizes up to 128 KiB; here up to 1 MiB, the largest buffer a DMA
  *    strategy maps per call in the common case.
  *
+ *  - Runs: a miss below 256 KiB takes from the tree, under one lock, a
+ *    naturally aligned run of 64 pages (one cache line of state bytes,
+ *    eight of leaf PTEs) as 64 >> c CLASS nodes, returns the first and
+ *    loads the rest into the thread's magazine (class_refill()).  Taking
+ *    one IOVA per miss gave threads that missed together interleaved
+ *    pages, whose lines then bounced between their CPUs on every free
+ *    and every map for as long as the magazines recycled them.  When no
+ *    run fits (a small or fragmented space) the miss takes one IOVA, as
+ *    before, and that search flushes the caches before it fails.
+ *
  * User space has no per-CPU data with preemption control, so caches are
  * per thread.  A thread keeps a small array of slots (allocator id,
  * cache) reached through one initial-exec TLS pointer; the id is a
@@ -79,6 +89,8 @@
 #define IOVA_MAP_BITS		12	/* state-map directory index */
 #define IOVA_MAP_FANOUT		(1u << IOVA_MAP_BITS)
 #define IOVA_CACHELINE		64
+#define IOVA_BATCH_ORDER	6	/* a refill takes 64 pages, see class_refill() */
+#define IOVA_BATCH_PAGES	(1u << IOVA_BATCH_ORDER)
 #define IOVA_DEFAULT_WIDTH	48
 
 _Static_assert(LIOMMU_IOVA_GRANULE == VTD_PAGE_SIZE, "granule is the VT-d page");
@@ -102,6 +114,11 @@ struct iova_mag {
 };
 _Static_assert(sizeof(struct iova_mag) % IOVA_CACHELINE == 0,
 	       "magazines of different threads never share a cache line");
+_Static_assert(IOVA_BATCH_PAGES == IOVA_CACHELINE,
+	       "a refill run covers exactly one line of state bytes");
+_Static_assert(IOVA_BATCH_PAGES - 1 <= IOVA_MAG_SIZE &&
+	       IOVA_BATCH_ORDER <= IOVA_LEAF_BITS,
+	       "a run fits an empty magazine and lies in one state-map leaf");
 
 /* Allocator-wide counters (slow paths, and retired thread caches). */
 struct iova_counters {
@@ -421,12 +438,15 @@ static inline uint64_t class_bytes(int c)
  * 6 for 57 (three).  Nodes are installed with compare-and-swap and freed
  * only with the allocator.
  *
- * Inside a leaf the page offset is permuted, low 9 bits to the top: the
- * state bytes of two allocations 1 to 511 pages apart (neighbours handed
- * to different threads, every size class included) then sit at least a
- * cache line apart, so the fast path's compare-and-swap on one never
- * bounces the line of another thread's.  The permutation is a bijection
- * that ignores the size, so a free of the wrong size still lands on the
+ * Inside a leaf the bytes are in page order, so one cache line holds the
+ * states of one naturally aligned run of IOVA_BATCH_PAGES (64) pages.
+ * The tree hands a thread out whole runs (see class_refill()), so the
+ * fast path's compare-and-swap on a state byte touches a line no other
+ * thread's IOVAs live in; an allocation of 64 pages or more is itself
+ * such a run.  (An earlier layout put the low 9 bits of the page offset
+ * on top, which spread pages handed out one by one across lines but
+ * made pages 512 apart share one: with runs, page order is the layout
+ * that keeps threads apart.)  A free of the wrong size still lands on the
  * allocation's own byte and fails its order check.
  */
 static void map_geometry(struct liommu_iova *a)
@@ -440,9 +460,7 @@ static void map_geometry(struct liommu_iova *a)
 
 static inline size_t leaf_index(uint64_t pfn)
 {
-	size_t i = pfn & (IOVA_LEAF_SIZE - 1);
-
-	return ((i & 0x1ff) << (IOVA_LEAF_BITS - 9)) | (i >> 9);
+	return pfn & (IOVA_LEAF_SIZE - 1);
 }
 
 static void *map_install(_Atomic(void *) *slot, size_t size)
@@ -671,6 +689,36 @@ static int tree_alloc(struct liommu_iova *a, uint64_t npages, int order,
 	}
 	free(n);
 	return -ENOSPC;
+}
+
+/*
+ * Insert @count CLASS nodes of class @c that tile one free, naturally
+ * aligned run of @count << @c pages (lowest run first, or highest with
+ * TOP_DOWN), under one tree-lock acquisition.  @nodes are the caller's,
+ * all consumed on success.  No flush: when no run fits, the caller falls
+ * back to one IOVA, whose search flushes before giving up.
+ * Returns true and the run's first pfn, or false.
+ */
+static bool tree_alloc_run(struct liommu_iova *a, int c, unsigned int count,
+			   struct iova_node **nodes, uint64_t *pfn)
+{
+	bool top_down = a->flags & LIOMMU_IOVA_TOP_DOWN;
+	uint64_t npages = (uint64_t)count << c;
+	struct iova_node *succ;
+
+	iova_lock(a, &a->tree_lock);
+	succ = liommu__iova_tree_find_fit(&a->tree, npages, __builtin_ctzll(npages),
+					  top_down, pfn);
+	/* Ascending, each in front of succ: its gap only shrinks from below. */
+	for (unsigned int i = 0; succ && i < count; i++) {
+		nodes[i]->pfn = *pfn + ((uint64_t)i << c);
+		nodes[i]->pfn_end = nodes[i]->pfn + (1ULL << c);
+		nodes[i]->kind = IOVA_KIND_CLASS;
+		liommu__iova_tree_insert_before(&a->tree, succ, nodes[i]);
+		account_insert_locked(a, nodes[i]);
+	}
+	pthread_mutex_unlock(&a->tree_lock);
+	return succ;
 }
 
 /* Remove a CLASS node whose state this thread just claimed. */
@@ -1086,6 +1134,65 @@ static void cache_put(struct liommu_iova *a, struct iova_pcache *pc, int c,
 		free(empty);
 }
 
+/*
+ * A miss of class @c < IOVA_BATCH_ORDER: take a whole aligned run of
+ * IOVA_BATCH_PAGES pages from the tree, hand the first IOVA to the caller
+ * and load the rest into the (empty) loaded magazine, last first, so the
+ * thread consumes the run in ascending order.
+ *
+ * Why: a miss that took one IOVA gave two threads missing together
+ * interleaved pages, and the magazines recycle IOVAs forever, so their
+ * state bytes (64 pages per cache line) and leaf PTEs (8 per line)
+ * stayed shared: every free's compare-and-swap and every map's PTE store
+ * pulled the line from the other CPU.  A run is one state-byte line and
+ * eight PTE lines that only this thread touches.
+ *
+ * Return: 0 with *@pfn and its state byte *@st (not yet marked live);
+ * -ENOSPC when no run is free or the nodes cannot be allocated (the
+ * caller takes one IOVA instead, which flushes the caches before it
+ * fails: a small space never runs dry because of runs); -ENOMEM when the
+ * state map cannot grow (nothing allocated then).
+ */
+static int class_refill(struct liommu_iova *a, struct iova_pcache *pc, int c,
+			uint64_t *pfn, _Atomic uint8_t **st)
+{
+	unsigned int count = IOVA_BATCH_PAGES >> c, i, pushed = 0;
+	struct iova_node *nodes[IOVA_BATCH_PAGES];
+	uint64_t run[IOVA_BATCH_PAGES];
+	struct iova_mag *m;
+	bool fast;
+
+	for (i = 0; i < count; i++) {
+		nodes[i] = malloc(sizeof(*nodes[i]));
+		if (!nodes[i])
+			break;
+	}
+	if (i < count || !tree_alloc_run(a, c, count, nodes, pfn)) {
+		while (i--)
+			free(nodes[i]);
+		return -ENOSPC;
+	}
+	for (i = 0; i < count; i++)
+		run[i] = *pfn + ((uint64_t)i << c);
+	/* The run lies in one leaf: this creates it for the whole run, so
+	 * the fast path finds it when it pops them (cache_get). */
+	*st = state_of(a, pc, *pfn, true);
+	if (!*st) {
+		release_to_tree(a, c, run, count);
+		return -ENOMEM;
+	}
+	fast = pc_enter(pc);
+	m = pc->loaded[c];
+	/* Empty: cache_get() just failed and only flushers, which empty
+	 * it, touched it since.  Checked all the same. */
+	for (i = count - 1; i > 0 && m->n < IOVA_MAG_SIZE; i--, pushed++)
+		m->pfn[m->n++] = run[i];
+	pc_exit(pc, fast);
+	if (pushed < count - 1)
+		release_to_tree(a, c, run + 1, count - 1 - pushed);
+	return 0;
+}
+
 /* ------------------------------------------------------------------ */
 /* Public API                                                          */
 /* ------------------------------------------------------------------ */
@@ -1320,7 +1427,7 @@ int liommu_iova_alloc(struct liommu_iova *a, uint64_t size, uint64_t *iova)
 	pc = pcache_get(a);
 	if (pc && cache_get(a, pc, c, &pfn)) {
 		/* The leaf exists: the IOVA came from the tree as a CLASS
-		 * node, which created it. */
+		 * node, whose allocation (or run) created it. */
 		st = state_of(a, pc, pfn, true);
 		atomic_store_explicit(st, (uint8_t)(c + 1), memory_order_release);
 		cnt_add(&pc->cnt.alloc[c], 1);
@@ -1328,13 +1435,20 @@ int liommu_iova_alloc(struct liommu_iova *a, uint64_t size, uint64_t *iova)
 		return 0;
 	}
 
-	err = tree_alloc(a, npages, c, IOVA_KIND_CLASS, &pfn);
-	if (err)
+	err = -ENOSPC;
+	if (pc && pc->loaded[c] && c < IOVA_BATCH_ORDER)
+		err = class_refill(a, pc, c, &pfn, &st);
+	if (err == -ENOMEM)
 		return err;
-	st = state_of(a, pc, pfn, true);
-	if (!st) {
-		tree_release_class(a, pfn, c);
-		return -ENOMEM;
+	if (err) {
+		err = tree_alloc(a, npages, c, IOVA_KIND_CLASS, &pfn);
+		if (err)
+			return err;
+		st = state_of(a, pc, pfn, true);
+		if (!st) {
+			tree_release_class(a, pfn, c);
+			return -ENOMEM;
+		}
 	}
 	atomic_store_explicit(st, (uint8_t)(c + 1), memory_order_release);
 	if (pc) {
