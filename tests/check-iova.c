@@ -1041,6 +1041,69 @@ struct run_thread {
 	int rc;
 };
 
+#define OWN_N	381	/* three magazines */
+
+static void *alloc_wait_free(void *p)
+{
+	struct run_thread *r = p;
+	static uint64_t x[OWN_N];
+
+	for (int i = 0; i < OWN_N && !r->rc; i++)
+		r->rc = liommu_iova_alloc(r->a, PG, &x[i]);
+	pthread_barrier_wait(r->bar);	/* main frees its own */
+	pthread_barrier_wait(r->bar);
+	for (int i = 0; i < OWN_N && !r->rc; i++)
+		r->rc = liommu_iova_free(r->a, x[i], PG);
+	return NULL;	/* exiting parks both full magazines too */
+}
+
+/*
+ * A thread gets back the magazine it parked in the depot, though other
+ * threads parked theirs on top: swapping magazines between threads that
+ * free in bursts would mix their IOVAs (and the cache lines of their
+ * state bytes and PTEs).  Main parks magazines of its IOVAs
+ * (its 381 and the rest of its last run), the other thread parks three
+ * on top; main's next 381 are all its own.
+ */
+START_TEST(depot_returns_own_magazine)
+{
+	struct liommu_iova *a = mk(48, 0, 0);
+	struct run_thread other = { .a = a };
+	static uint64_t mine[OWN_N], again[OWN_N];
+	pthread_barrier_t bar;
+	uint64_t parked;
+	pthread_t t;
+
+	other.bar = &bar;
+	pthread_barrier_init(&bar, NULL, 2);
+	for (int i = 0; i < OWN_N; i++)
+		ck_assert_int_eq(liommu_iova_alloc(a, PG, &mine[i]), 0);
+	pthread_create(&t, NULL, alloc_wait_free, &other);
+	pthread_barrier_wait(&bar);
+	for (int i = 0; i < OWN_N; i++)
+		ck_assert_int_eq(liommu_iova_free(a, mine[i], PG), 0);
+	parked = stats(a).depot_ops;
+	ck_assert_uint_ge(parked, 1);
+	pthread_barrier_wait(&bar);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(other.rc, 0);
+	ck_assert_uint_ge(stats(a).depot_ops, parked + 3);
+	for (int i = 0; i < OWN_N; i++) {
+		bool own = false;
+
+		ck_assert_int_eq(liommu_iova_alloc(a, PG, &again[i]), 0);
+		/* the rest of main's last run was in its magazine */
+		for (int j = 0; j < OWN_N && !own; j++)
+			own = again[i] / (64 * PG) == mine[j] / (64 * PG);
+		ck_assert_msg(own, "allocation %d: %#" PRIx64 " is the other thread's",
+			      i, again[i]);
+	}
+	check_ok(a);
+	pthread_barrier_destroy(&bar);
+	liommu_iova_destroy(a);
+}
+END_TEST
+
 struct outlive {
 	struct liommu_iova *a, *b;
 	pthread_mutex_t lock;
@@ -1681,6 +1744,7 @@ Suite *iova_suite(void)
 	tcase_add_test(tc, thread_exit_returns_magazines);
 	tcase_add_test(tc, destroyed_allocator_cache_never_touched);
 	tcase_add_test(tc, cache_slot_eviction);
+	tcase_add_test(tc, depot_returns_own_magazine);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("runs");

@@ -23,7 +23,8 @@
  *    "loaded" and a "previous" magazine of up to IOVA_MAG_SIZE IOVAs; a
  *    depot per class holds up to IOVA_DEPOT_MAX full magazines.  Alloc
  *    pops from loaded, else swaps in previous, else takes a full
- *    magazine from the depot, else searches the tree.  Free pushes to
+ *    magazine from the depot (one this thread parked if there is one,
+ *    see depot_take()), else searches the tree.  Free pushes to
  *    loaded, else swaps, else parks loaded in the depot (or, when the
  *    depot is full, returns its IOVAs to the tree).  IOVAs in magazines
  *    stay in the tree as CLASS nodes whose state byte is 0.  Linux caches
@@ -178,10 +179,17 @@ struct iova_thread {
 	struct iova_slot slot[IOVA_TLS_SLOTS];	/* most recently used first */
 };
 
+/*
+ * from[i] is the cache that parked mag[i] (NULL for an exiting thread's),
+ * compared, never dereferenced: a thread takes back a magazine it parked
+ * before any other (depot_take()).  A stale tag matching a new cache at
+ * the same address only changes which magazine it gets.
+ */
 struct iova_depot {
 	pthread_mutex_t lock;
 	unsigned int n;
 	struct iova_mag *mag[IOVA_DEPOT_MAX];
+	const struct iova_pcache *from[IOVA_DEPOT_MAX];
 };
 
 struct liommu_iova {
@@ -809,6 +817,7 @@ static void mag_retire(struct liommu_iova *a, int c, struct iova_mag *m)
 	if (m->n == IOVA_MAG_SIZE) {
 		iova_lock(a, &d->lock);
 		if (d->n < IOVA_DEPOT_MAX) {
+			d->from[d->n] = NULL;
 			d->mag[d->n++] = m;
 			parked = true;
 		}
@@ -1033,17 +1042,33 @@ static inline void mag_swap(struct iova_pcache *pc, int c)
 	pc->prev[c] = m;
 }
 
-/* Both magazines empty: trade the loaded one for a full one from the
- * depot.  Called inside the cache (pc_enter). */
+/*
+ * Both magazines empty: trade the loaded one for a full one from the
+ * depot, the latest this thread parked if any is left, else the latest.
+ * Why not simply the latest: threads that free in bursts (DEFERRED's
+ * flush queue) park and take a magazine every burst, so a LIFO depot
+ * swapped their magazines every round and mixed their IOVAs, undoing
+ * class_refill()'s private runs; the state bytes and PTE lines were
+ * shared between CPUs again.  Called inside the cache (pc_enter).
+ */
 static bool depot_take(struct liommu_iova *a, struct iova_pcache *pc, int c,
 		       struct iova_mag **spare)
 {
 	struct iova_depot *d = &a->depot[c];
 	struct iova_mag *full = NULL;
+	unsigned int i;
 
 	iova_lock(a, &d->lock);
-	if (d->n)
-		full = d->mag[--d->n];
+	if (d->n) {
+		for (i = d->n - 1; i > 0 && d->from[i] != pc; i--)
+			;
+		if (d->from[i] != pc)
+			i = d->n - 1;
+		full = d->mag[i];
+		d->n--;
+		memmove(&d->mag[i], &d->mag[i + 1], (d->n - i) * sizeof(d->mag[0]));
+		memmove(&d->from[i], &d->from[i + 1], (d->n - i) * sizeof(d->from[0]));
+	}
 	pthread_mutex_unlock(&d->lock);
 	if (!full)
 		return false;
@@ -1069,6 +1094,7 @@ static void depot_put(struct liommu_iova *a, struct iova_pcache *pc, int c,
 	if (empty) {
 		iova_lock(a, &d->lock);
 		if (d->n < IOVA_DEPOT_MAX) {
+			d->from[d->n] = pc;
 			d->mag[d->n++] = pc->loaded[c];
 			parked = true;
 		}
