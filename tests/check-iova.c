@@ -1104,6 +1104,59 @@ START_TEST(depot_returns_own_magazine)
 }
 END_TEST
 
+static void *alloc_one(void *p)
+{
+	struct run_thread *r = p;
+
+	r->rc = liommu_iova_alloc(r->a, PG, &r->iova[0]);
+	return NULL;
+}
+
+/*
+ * A live thread's lone magazine in the depot is left to it: it parked it
+ * at the end of a burst of frees and takes it back in its next burst of
+ * allocations.  A thread that has none of its own takes a run from the
+ * tree instead.  (An exited thread's are anybody's at once, see
+ * thread_exit_returns_magazines.)
+ */
+START_TEST(depot_leaves_live_lone_magazine)
+{
+	struct liommu_iova *a = mk(48, 0, 0);
+	struct run_thread other = { .a = a };
+	static uint64_t mine[320];
+	struct liommu_iova_stats before;
+	pthread_t t;
+
+	/* five whole runs; the frees park one magazine, 66 + 127 stay */
+	for (int i = 0; i < 320; i++)
+		ck_assert_int_eq(liommu_iova_alloc(a, PG, &mine[i]), 0);
+	for (int i = 0; i < 320; i++)
+		ck_assert_int_eq(liommu_iova_free(a, mine[i], PG), 0);
+	before = stats(a);
+	ck_assert_uint_eq(before.depot_ops, 1);
+	pthread_create(&t, NULL, alloc_one, &other);
+	pthread_join(t, NULL);
+	ck_assert_int_eq(other.rc, 0);
+	ck_assert_uint_eq(stats(a).depot_ops, before.depot_ops);
+	ck_assert_uint_eq(stats(a).cache_misses, before.cache_misses + 1);
+	for (int j = 0; j < 320; j++)
+		ck_assert_uint_ne(other.iova[0] / (64 * PG), mine[j] / (64 * PG));
+	/* all 320 come back to main, the depot's one included */
+	for (int i = 0; i < 320; i++) {
+		uint64_t x;
+		bool own = false;
+
+		ck_assert_int_eq(liommu_iova_alloc(a, PG, &x), 0);
+		for (int j = 0; j < 320 && !own; j++)
+			own = x == mine[j];
+		ck_assert_msg(own, "allocation %d: %#" PRIx64 " is not main's", i, x);
+	}
+	ck_assert_uint_eq(stats(a).depot_ops, before.depot_ops + 1);
+	check_ok(a);
+	liommu_iova_destroy(a);
+}
+END_TEST
+
 struct outlive {
 	struct liommu_iova *a, *b;
 	pthread_mutex_t lock;
@@ -1745,6 +1798,7 @@ Suite *iova_suite(void)
 	tcase_add_test(tc, destroyed_allocator_cache_never_touched);
 	tcase_add_test(tc, cache_slot_eviction);
 	tcase_add_test(tc, depot_returns_own_magazine);
+	tcase_add_test(tc, depot_leaves_live_lone_magazine);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("runs");

@@ -180,10 +180,10 @@ struct iova_thread {
 };
 
 /*
- * from[i] is the cache that parked mag[i] (NULL for an exiting thread's),
- * compared, never dereferenced: a thread takes back a magazine it parked
- * before any other (depot_take()).  A stale tag matching a new cache at
- * the same address only changes which magazine it gets.
+ * from[i] is the cache that parked mag[i], compared, never dereferenced:
+ * a thread takes back a magazine it parked before any other
+ * (depot_take()).  NULL when that thread has exited (pcache_detach()
+ * clears its tags), or for the magazines an exiting thread retires.
  */
 struct iova_depot {
 	pthread_mutex_t lock;
@@ -864,6 +864,18 @@ static void counters_fold_pc(struct iova_counters *to, const struct iova_pc_coun
 	cnt_add_shared(&to->free_hits, frees);
 }
 
+/* @pc is going away: its parked magazines become anybody's. */
+static void depot_disown(struct liommu_iova *a, struct iova_pcache *pc, int c)
+{
+	struct iova_depot *d = &a->depot[c];
+
+	iova_lock(a, &d->lock);
+	for (unsigned int i = 0; i < d->n; i++)
+		if (d->from[i] == pc)
+			d->from[i] = NULL;
+	pthread_mutex_unlock(&d->lock);
+}
+
 /*
  * Hand a thread's cache back to its (live) allocator and free it: the
  * magazines go to the depot or the tree, the counters to the allocator.
@@ -880,6 +892,8 @@ static void pcache_detach(struct liommu_iova *a, struct iova_pcache *pc)
 	pthread_mutex_unlock(&a->pc_lock);
 	/* Unlinked under pc_lock: no flusher can reach pc any more. */
 	for (int c = 0; c < IOVA_NCLASS; c++) {
+		if (pc->loaded[c])	/* else it never parked one */
+			depot_disown(a, pc, c);
 		mag_retire(a, c, pc->loaded[c]);
 		mag_retire(a, c, pc->prev[c]);
 	}
@@ -1044,12 +1058,20 @@ static inline void mag_swap(struct iova_pcache *pc, int c)
 
 /*
  * Both magazines empty: trade the loaded one for a full one from the
- * depot, the latest this thread parked if any is left, else the latest.
+ * depot: the latest this thread parked if any is left, else the latest
+ * of all, but not another live thread's lone magazine.
+ *
  * Why not simply the latest: threads that free in bursts (DEFERRED's
- * flush queue) park and take a magazine every burst, so a LIFO depot
- * swapped their magazines every round and mixed their IOVAs, undoing
- * class_refill()'s private runs; the state bytes and PTE lines were
- * shared between CPUs again.  Called inside the cache (pc_enter).
+ * flush queue) park a magazine at the end of each burst and take it back
+ * at the start of the next, so a LIFO depot swapped their magazines every
+ * round and mixed their IOVAs, undoing class_refill()'s private runs; the
+ * state bytes and PTE lines were shared between CPUs again.  Why leave a
+ * live thread's lone magazine: that is a burst thread's between two
+ * bursts, and a thread that started later (with none of its own yet)
+ * took it; a run from the tree serves that one instead.  When one thread
+ * frees what another allocates, magazines pile up and still travel, one
+ * behind; an exited thread's travel at once.
+ * Called inside the cache (pc_enter).
  */
 static bool depot_take(struct liommu_iova *a, struct iova_pcache *pc, int c,
 		       struct iova_mag **spare)
@@ -1064,6 +1086,8 @@ static bool depot_take(struct liommu_iova *a, struct iova_pcache *pc, int c,
 			;
 		if (d->from[i] != pc)
 			i = d->n - 1;
+	}
+	if (d->n && (d->from[i] == pc || !d->from[i] || d->n > 1)) {
 		full = d->mag[i];
 		d->n--;
 		memmove(&d->mag[i], &d->mag[i + 1], (d->n - i) * sizeof(d->mag[0]));
