@@ -15,6 +15,15 @@
  * minimum and median over --reps repetitions, because this machine is
  * shared and absolute times drift.
  *
+ * A last table times 4 KiB allocations freed in bursts of 256, DEFERRED's
+ * pattern (its flush queue frees 256 IOVAs at once), on a fresh
+ * allocator per run with the threads started unsynchronised, as
+ * bench-dma's are: every miss then searches the tree while the other
+ * thread's does, and a burst overflows the thread's two magazines into
+ * the depot.  Its two-thread speedup shows whether the threads end up
+ * sharing cache lines of state bytes (they did before misses took
+ * 64-page runs and the depot returned a thread's own magazines).
+ *
  * It also reads the allocator's lock_acquisitions counter around the
  * timed loops (after the warm-ups) and prints it per pair: the fast path
  * must take no allocator-wide lock (0 per pair).  The "no-memb" column is
@@ -43,6 +52,7 @@
 #include "../libiommu/src/iova-internal.h"
 
 #define MAX_REPS	101
+#define BURST		256	/* DEFERRED's default flush-queue batch */
 
 static uint64_t iters = 2000000;
 static int reps = 7;
@@ -135,7 +145,7 @@ __attribute__((noinline)) static int plain_free(struct plain_floor *f, uint64_t 
 /* Timed loops                                                         */
 /* ------------------------------------------------------------------ */
 
-enum kind { K_IOVA, K_FLOOR, K_PLAIN };
+enum kind { K_IOVA, K_FLOOR, K_PLAIN, K_BURST };
 
 struct run {
 	enum kind kind;
@@ -147,12 +157,32 @@ struct run {
 	int err;
 };
 
+/* @n allocations of @size, each burst of BURST freed at once (in
+ * allocation order, as a flush queue does); *@k carries a partial burst
+ * from one call to the next. */
+static int burst_loop(struct liommu_iova *a, uint64_t size, uint64_t n, uint64_t *q,
+		      unsigned int *k)
+{
+	int err = 0;
+
+	for (uint64_t i = 0; i < n && !err; i++) {
+		err = liommu_iova_alloc(a, size, &q[(*k)++]);
+		if (*k < BURST)
+			continue;
+		for (unsigned int j = 0; j < BURST && !err; j++)
+			err = liommu_iova_free(a, q[j], size);
+		*k = 0;
+	}
+	return err;
+}
+
 static void *run_loop(void *p)
 {
 	struct run *r = p;
 	struct plain_floor *pf = calloc(1, sizeof(*pf));
 	struct atomic_floor *af = calloc(1, sizeof(*af));
-	uint64_t x;
+	uint64_t x, q[BURST];
+	unsigned int k = 0;
 	double t0;
 	int err = 0;
 
@@ -164,7 +194,9 @@ static void *run_loop(void *p)
 	}
 	pf->bump = 1ULL << 20;
 	/* warm-up: attach the thread cache, fill a magazine slot */
-	for (int i = 0; i < 1000 && !err; i++) {
+	if (r->kind == K_BURST)
+		err = burst_loop(r->a, r->size, 8 * BURST, q, &k);
+	for (int i = 0; i < 1000 && !err && r->kind != K_BURST; i++) {
 		if (r->kind == K_IOVA)
 			err = liommu_iova_alloc(r->a, r->size, &x) ?: liommu_iova_free(r->a, x, r->size);
 		else if (r->kind == K_FLOOR)
@@ -189,8 +221,13 @@ static void *run_loop(void *p)
 		for (uint64_t i = 0; i < r->n && !err; i++)
 			err = plain_alloc(pf, r->size, &x) ?: plain_free(pf, x, r->size);
 		break;
+	case K_BURST:
+		err = burst_loop(r->a, r->size, r->n, q, &k);
+		break;
 	}
 	r->ns = now_ns() - t0;
+	for (unsigned int j = 0; j < k && !err; j++)
+		err = liommu_iova_free(r->a, q[j], r->size);
 	r->err = err;
 	free(pf);
 	free(af);
@@ -282,7 +319,8 @@ int main(int argc, char **argv)
 	static const uint64_t sizes[] = { 4096, 65536, 1 << 20 };
 	static const char *const names[] = { "4KiB", "64KiB", "1MiB" };
 	enum { IOVA1, NOMB1, FLOOR1, PLAIN1, IOVA2, FLOOR2, PLAIN2, NV };
-	struct summary m[3][NV];
+	enum { BURST1, BURST2, BPLAIN1, BPLAIN2, NB };
+	struct summary m[3][NV], mb[NB];
 	double lock1[3] = { 0 }, lock2[3] = { 0 };
 	bool have_mb;
 	int c, err;
@@ -339,6 +377,23 @@ int main(int argc, char **argv)
 		for (int k = 0; k < NV; k++)
 			m[s][k] = summarize(v[k], reps);
 	}
+	for (int i = 0; i < reps; i++) {
+		static double v[NB][MAX_REPS];
+		struct liommu_iova *a;
+
+		for (int nt = 1; nt <= 2; nt++) {
+			err = liommu_iova_new(NULL, &a);
+			if (err)
+				goto fail;
+			v[nt == 1 ? BURST1 : BURST2][i] = measure(K_BURST, a, 4096, nt, NULL);
+			liommu_iova_destroy(a);
+		}
+		v[BPLAIN1][i] = measure(K_PLAIN, NULL, 4096, 1, NULL);
+		v[BPLAIN2][i] = measure(K_PLAIN, NULL, 4096, 2, NULL);
+		if (i == reps - 1)
+			for (int k = 0; k < NB; k++)
+				mb[k] = summarize(v[k], reps);
+	}
 
 	printf("bench-iova: %" PRIu64 " alloc+free pairs per thread and run, %d runs;"
 	       " ns per pair, min / median\n", iters, reps);
@@ -379,6 +434,16 @@ int main(int argc, char **argv)
 		       2 * m[s][FLOOR1].median / m[s][FLOOR2].median,
 		       2 * m[s][PLAIN1].median / m[s][PLAIN2].median, lock2[s]);
 	}
+	printf("\nbursts: 4 KiB allocations freed %d at a time, fresh allocator per run"
+	       " (ns per pair per thread)\n", BURST);
+	printf("%-6s %-15s %-15s %-8s %-8s\n", "", " 1 thread", " 2 threads", "iova",
+	       "plain");
+	printf("%-6s %-15s %-15s %-8s %-8s\n", "", "", "", "speedup", "speedup");
+	printf("%-6s", "4KiB");
+	put(&mb[BURST1]);
+	put(&mb[BURST2]);
+	printf("  %-7.2f  %-7.2f\n", 2 * mb[BURST1].median / mb[BURST2].median,
+	       2 * mb[BPLAIN1].median / mb[BPLAIN2].median);
 	return 0;
 fail:
 	fprintf(stderr, "bench-iova: liommu_iova_new: %s\n", strerror(-err));
