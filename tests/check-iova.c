@@ -36,6 +36,8 @@
 #define PG		LIOMMU_IOVA_GRANULE
 #define INTR_FIRST	0xfee00000ULL
 #define INTR_END	0xfef00000ULL
+#define RUN_ORDER	7	/* a cache miss below 512 KiB takes 128 pages */
+#define RUN_PAGES	(1ULL << RUN_ORDER)
 
 /* Configurations the loop tests run through. */
 static const unsigned int cfg_flags[] = {
@@ -939,10 +941,10 @@ START_TEST(depot_exchanges)
 
 	for (int i = 0; i < 1000; i++)
 		ck_assert_int_eq(liommu_iova_alloc(a, PG, &x[i]), 0);
-	/* 16 refills of a 64-page run; 24 pages of the last still cached */
+	/* 8 refills of a 128-page run; 24 pages of the last still cached */
 	st = stats(a);
-	ck_assert_uint_eq(st.cache_misses, 16);
-	ck_assert_uint_eq(st.cache_hits, 1000 - 16);
+	ck_assert_uint_eq(st.cache_misses, 8);
+	ck_assert_uint_eq(st.cache_hits, 1000 - 8);
 	ck_assert_uint_eq(st.cached_bytes, 24 * PG);
 	for (int i = 0; i < 1000; i++)
 		ck_assert_int_eq(liommu_iova_free(a, x[i], PG), 0);
@@ -955,8 +957,8 @@ START_TEST(depot_exchanges)
 	for (int i = 0; i < 1000; i++)
 		ck_assert_int_eq(liommu_iova_alloc(a, PG, &x[i]), 0);
 	st = stats(a);
-	ck_assert_uint_eq(st.cache_misses, 16);		/* the first round only */
-	ck_assert_uint_eq(st.cache_hits, 2000 - 16);
+	ck_assert_uint_eq(st.cache_misses, 8);		/* the first round only */
+	ck_assert_uint_eq(st.cache_hits, 2000 - 8);
 	ck_assert_uint_eq(st.cached_bytes, 24 * PG);
 	check_ok(a);
 	ck_assert_int_eq(liommu_iova_flush_caches(a), 24);
@@ -994,8 +996,9 @@ static void *fill_and_exit(void *p)
 
 /* A thread that exits hands its magazines back: full ones to the depot,
  * the partial one to the tree; the next thread is served from the depot.
- * 300 allocations of 64 KiB take 75 runs of 4; 300 frees leave one
- * magazine in the depot, a full "previous" one and 46 IOVAs in "loaded". */
+ * 300 allocations of 64 KiB take 38 runs of 8 (4 left over); 300 frees
+ * leave one magazine in the depot, a full "previous" one and 50 IOVAs in
+ * "loaded". */
 START_TEST(thread_exit_returns_magazines)
 {
 	struct liommu_iova *a = mk(48, 0, 0);
@@ -1013,18 +1016,18 @@ START_TEST(thread_exit_returns_magazines)
 	ck_assert_uint_eq(st.depot_ops, 2);
 	ck_assert_uint_eq(st.allocs, 300);
 	ck_assert_uint_eq(st.frees, 300);
-	ck_assert_uint_eq(st.cache_misses, 75);
-	ck_assert_uint_eq(st.cache_hits, 225);
+	ck_assert_uint_eq(st.cache_misses, 38);
+	ck_assert_uint_eq(st.cache_hits, 262);
 	check_ok(a);
 
 	/* a second thread reuses them: the depot's magazines count as hits,
-	 * the other 46 take 12 runs */
+	 * the other 46 take 6 runs */
 	pthread_create(&t, NULL, fill_and_exit, &w);
 	pthread_join(t, NULL);
 	ck_assert_int_eq(w.rc, 0);
 	st = stats(a);
-	ck_assert_uint_eq(st.cache_misses, 75 + 12);
-	ck_assert_uint_eq(st.cache_hits, 225 + 254 + 46 - 12);
+	ck_assert_uint_eq(st.cache_misses, 38 + 6);
+	ck_assert_uint_eq(st.cache_hits, 262 + 254 + 46 - 6);
 	ck_assert_uint_eq(st.thread_caches, 0);
 	check_ok(a);
 	liommu_iova_destroy(a);
@@ -1094,7 +1097,7 @@ START_TEST(depot_returns_own_magazine)
 		ck_assert_int_eq(liommu_iova_alloc(a, PG, &again[i]), 0);
 		/* the rest of main's last run was in its magazine */
 		for (int j = 0; j < OWN_N && !own; j++)
-			own = again[i] / (64 * PG) == mine[j] / (64 * PG);
+			own = again[i] / (RUN_PAGES * PG) == mine[j] / (RUN_PAGES * PG);
 		ck_assert_msg(own, "allocation %d: %#" PRIx64 " is the other thread's",
 			      i, again[i]);
 	}
@@ -1123,35 +1126,37 @@ START_TEST(depot_leaves_live_lone_magazine)
 {
 	struct liommu_iova *a = mk(48, 0, 0);
 	struct run_thread other = { .a = a };
-	static uint64_t mine[320];
-	struct liommu_iova_stats before;
+	static uint64_t mine[256];
+	struct liommu_iova_stats before, mid;
 	pthread_t t;
 
-	/* five whole runs; the frees park one magazine, 66 + 127 stay */
-	for (int i = 0; i < 320; i++)
+	/* two whole runs; the frees park one magazine, 2 + 127 stay */
+	for (int i = 0; i < 256; i++)
 		ck_assert_int_eq(liommu_iova_alloc(a, PG, &mine[i]), 0);
-	for (int i = 0; i < 320; i++)
+	for (int i = 0; i < 256; i++)
 		ck_assert_int_eq(liommu_iova_free(a, mine[i], PG), 0);
 	before = stats(a);
 	ck_assert_uint_eq(before.depot_ops, 1);
 	pthread_create(&t, NULL, alloc_one, &other);
 	pthread_join(t, NULL);
 	ck_assert_int_eq(other.rc, 0);
-	ck_assert_uint_eq(stats(a).depot_ops, before.depot_ops);
-	ck_assert_uint_eq(stats(a).cache_misses, before.cache_misses + 1);
-	for (int j = 0; j < 320; j++)
-		ck_assert_uint_ne(other.iova[0] / (64 * PG), mine[j] / (64 * PG));
-	/* all 320 come back to main, the depot's one included */
-	for (int i = 0; i < 320; i++) {
+	/* a miss, not a depot hit (its exit then parked its full magazine) */
+	mid = stats(a);
+	ck_assert_uint_eq(mid.cache_misses, before.cache_misses + 1);
+	ck_assert_uint_eq(mid.cache_hits, before.cache_hits);
+	for (int j = 0; j < 256; j++)
+		ck_assert_uint_ne(other.iova[0] / (RUN_PAGES * PG), mine[j] / (RUN_PAGES * PG));
+	/* all 256 come back to main, the depot's one included */
+	for (int i = 0; i < 256; i++) {
 		uint64_t x;
 		bool own = false;
 
 		ck_assert_int_eq(liommu_iova_alloc(a, PG, &x), 0);
-		for (int j = 0; j < 320 && !own; j++)
+		for (int j = 0; j < 256 && !own; j++)
 			own = x == mine[j];
 		ck_assert_msg(own, "allocation %d: %#" PRIx64 " is not main's", i, x);
 	}
-	ck_assert_uint_eq(stats(a).depot_ops, before.depot_ops + 1);
+	ck_assert_uint_eq(stats(a).depot_ops, mid.depot_ops + 1);
 	check_ok(a);
 	liommu_iova_destroy(a);
 }
@@ -1214,7 +1219,10 @@ START_TEST(destroyed_allocator_cache_never_touched)
 	pthread_join(t, NULL);
 	ck_assert_int_eq(o.rc, 0);
 	ck_assert_uint_eq(stats(o.b).thread_caches, 0);
-	ck_assert_uint_eq(stats(o.b).cached_bytes, 0);	/* partial: to the tree */
+	ck_assert_uint_eq(stats(o.b).allocated_bytes, 0);
+	check_ok(o.b);
+	/* the rest of its run went to the depot (a full magazine) */
+	ck_assert_int_eq(liommu_iova_flush_caches(o.b), (int)(RUN_PAGES - 1));
 	ck_assert_uint_eq(stats(o.b).tree_nodes, 2);
 	check_ok(o.b);
 	liommu_iova_destroy(o.b);
@@ -1245,8 +1253,8 @@ START_TEST(cache_slot_eviction)
 		ck_assert_uint_le(st.thread_caches, 1);
 		ck_assert_uint_eq(st.allocs, 3);
 		ck_assert_uint_eq(st.allocated_bytes, 0);
-		/* one run of 64 pages, or nothing once evicted */
-		ck_assert_uint_le(st.cached_bytes, 64 * PG);
+		/* one run, or nothing once evicted */
+		ck_assert_uint_le(st.cached_bytes, RUN_PAGES * PG);
 		check_ok(a[i]);
 	}
 	for (int i = 0; i < NA; i++)
@@ -1255,20 +1263,18 @@ START_TEST(cache_slot_eviction)
 END_TEST
 
 /* ------------------------------------------------------------------ */
-/* Runs: a miss takes 64 aligned pages at once                         */
+/* Runs: a miss takes 128 aligned pages at once                        */
 /* ------------------------------------------------------------------ */
-
-#define RUN_PAGES	64	/* one cache line of state bytes */
 
 /* Configurations with caches (runs are a cache refill). */
 static const unsigned int run_flags[] = { 0, LIOMMU_IOVA_TOP_DOWN };
 
 /*
- * A miss of a class below 256 KiB takes one naturally aligned run of 64
+ * A miss of a class below 512 KiB takes one naturally aligned run of 128
  * pages: the thread then gets the whole run, ascending, with one miss,
  * one tree-lock acquisition and one tree insertion per IOVA; the next
  * miss takes the next run.  The first run is the lowest (page 0 is not
- * in the space, so pages 64..127) or, top-down, the highest.
+ * in the space, so pages 128..255) or, top-down, the highest.
  */
 START_TEST(run_refill_contiguous_aligned)
 {
@@ -1276,8 +1282,8 @@ START_TEST(run_refill_contiguous_aligned)
 
 	for (int c = 0; c <= 8; c++) {
 		struct liommu_iova *a = mk(39, 0, flags);
-		uint64_t size = PG << c, count = c < 6 ? RUN_PAGES >> c : 1;
-		uint64_t run = c < 6 ? RUN_PAGES * PG : size, first, x;
+		uint64_t size = PG << c, count = c < RUN_ORDER ? RUN_PAGES >> c : 1;
+		uint64_t run = c < RUN_ORDER ? RUN_PAGES * PG : size, first, x;
 		struct liommu_iova_stats before = stats(a), st;
 
 		ck_assert_int_eq(liommu_iova_alloc(a, size, &first), 0);
@@ -1331,7 +1337,7 @@ static void *run_lockstep(void *p)
 
 /*
  * Two threads that miss at the same moments get disjoint runs: no
- * 64-page line (one line of state bytes, eight of leaf PTEs) holds IOVAs
+ * run (two lines of state bytes, sixteen of leaf PTEs) holds IOVAs
  * of both.  Taking one IOVA per miss interleaved them page by page.
  */
 START_TEST(concurrent_misses_get_private_runs)
@@ -1361,7 +1367,7 @@ START_TEST(concurrent_misses_get_private_runs)
 				uint64_t l1 = r[1].iova[j] / (RUN_PAGES * PG);
 
 				ck_assert_msg(l0 != l1, "%#" PRIx64 " and %#" PRIx64
-					      " share a 64-page line", r[0].iova[i], r[1].iova[j]);
+					      " share a run", r[0].iova[i], r[1].iova[j]);
 			}
 		}
 		/* each run was consumed whole and in ascending order */
@@ -1390,8 +1396,8 @@ static void *hold_one(void *p)
 
 /*
  * Spaces too small for runs, or for many: every IOVA is still handed
- * out.  Width 16 (15 pages) holds no run; width 19 (127 pages) holds one
- * run and 63 single pages below it.  Another thread's cached run does
+ * out.  Widths 16 and 19 (15 and 127 pages) hold no run; width 20 (255
+ * pages) holds one run and 127 single pages below it.  Another thread's cached run does
  * not make the space run dry either: the allocation that finds nothing
  * flushes it back.
  */
@@ -1444,8 +1450,8 @@ END_TEST
  * Runs next to reserved ranges: a space of 4864 pages just below 4 GiB
  * with the interrupt window inside and one more page reserved, filled
  * page by page.  No IOVA meets a reserved range, the run holding the odd
- * page comes as 63 single misses, and the counters are exact: one miss
- * and one tree insertion per run, one of each per single page.
+ * page comes as 127 single misses, and the counters are exact: one miss
+ * per run or single page, one tree insertion per IOVA.
  */
 START_TEST(runs_respect_reserved_ranges)
 {

@@ -31,15 +31,17 @@
  *    sizes up to 128 KiB; here up to 1 MiB, the largest buffer a DMA
  *    strategy maps per call in the common case.
  *
- *  - Runs: a miss below 256 KiB takes from the tree, under one lock, a
- *    naturally aligned run of 64 pages (one cache line of state bytes,
- *    eight of leaf PTEs) as 64 >> c CLASS nodes, returns the first and
- *    loads the rest into the thread's magazine (class_refill()).  Taking
- *    one IOVA per miss gave threads that missed together interleaved
- *    pages, whose lines then bounced between their CPUs on every free
- *    and every map for as long as the magazines recycled them.  When no
- *    run fits (a small or fragmented space) the miss takes one IOVA, as
- *    before, and that search flushes the caches before it fails.
+ *  - Runs: a miss below 512 KiB takes from the tree, under one lock, a
+ *    naturally aligned run of 128 pages (an aligned pair of cache lines
+ *    of state bytes, sixteen lines of leaf PTEs) as 128 >> c CLASS
+ *    nodes, returns the first and loads the rest into the thread's
+ *    magazine (class_refill()).  Taking one IOVA per miss gave threads
+ *    that missed together interleaved pages, whose lines then bounced
+ *    between their CPUs on every free and every map for as long as the
+ *    magazines recycled them.  When no run fits (a small or fragmented
+ *    space) the miss takes one IOVA, as before, and that search flushes
+ *    the caches before it fails.  The depot hands a thread back its own
+ *    magazines (depot_take()), so runs stay private.
  *
  * User space has no per-CPU data with preemption control, so caches are
  * per thread.  A thread keeps a small array of slots (allocator id,
@@ -90,7 +92,7 @@
 #define IOVA_MAP_BITS		12	/* state-map directory index */
 #define IOVA_MAP_FANOUT		(1u << IOVA_MAP_BITS)
 #define IOVA_CACHELINE		64
-#define IOVA_BATCH_ORDER	6	/* a refill takes 64 pages, see class_refill() */
+#define IOVA_BATCH_ORDER	7	/* a refill takes 128 pages, see class_refill() */
 #define IOVA_BATCH_PAGES	(1u << IOVA_BATCH_ORDER)
 #define IOVA_DEFAULT_WIDTH	48
 
@@ -115,8 +117,8 @@ struct iova_mag {
 };
 _Static_assert(sizeof(struct iova_mag) % IOVA_CACHELINE == 0,
 	       "magazines of different threads never share a cache line");
-_Static_assert(IOVA_BATCH_PAGES == IOVA_CACHELINE,
-	       "a refill run covers exactly one line of state bytes");
+_Static_assert(IOVA_BATCH_PAGES == 2 * IOVA_CACHELINE,
+	       "a refill run covers an aligned pair of state-byte lines");
 _Static_assert(IOVA_BATCH_PAGES - 1 <= IOVA_MAG_SIZE &&
 	       IOVA_BATCH_ORDER <= IOVA_LEAF_BITS,
 	       "a run fits an empty magazine and lies in one state-map leaf");
@@ -446,16 +448,17 @@ static inline uint64_t class_bytes(int c)
  * 6 for 57 (three).  Nodes are installed with compare-and-swap and freed
  * only with the allocator.
  *
- * Inside a leaf the bytes are in page order, so one cache line holds the
- * states of one naturally aligned run of IOVA_BATCH_PAGES (64) pages.
- * The tree hands a thread out whole runs (see class_refill()), so the
- * fast path's compare-and-swap on a state byte touches a line no other
- * thread's IOVAs live in; an allocation of 64 pages or more is itself
- * such a run.  (An earlier layout put the low 9 bits of the page offset
- * on top, which spread pages handed out one by one across lines but
- * made pages 512 apart share one: with runs, page order is the layout
- * that keeps threads apart.)  A free of the wrong size still lands on the
- * allocation's own byte and fails its order check.
+ * Inside a leaf the bytes are in page order, so an aligned pair of cache
+ * lines holds the states of one naturally aligned run of
+ * IOVA_BATCH_PAGES (128) pages.  The tree hands a thread out whole runs
+ * (see class_refill()), so the fast path's compare-and-swap on a state
+ * byte touches lines no other thread's IOVAs live in; an allocation of
+ * 64 pages or more owns its byte's line.  (An earlier layout put the low
+ * 9 bits of the page offset on top, which spread pages handed out one by
+ * one across lines but made pages 512 apart share one: with runs, page
+ * order is the layout that keeps threads apart.)  A free of the wrong
+ * size still lands on the allocation's own byte and fails its order
+ * check.
  */
 static void map_geometry(struct liommu_iova *a)
 {
@@ -1194,8 +1197,13 @@ static void cache_put(struct liommu_iova *a, struct iova_pcache *pc, int c,
  * interleaved pages, and the magazines recycle IOVAs forever, so their
  * state bytes (64 pages per cache line) and leaf PTEs (8 per line)
  * stayed shared: every free's compare-and-swap and every map's PTE store
- * pulled the line from the other CPU.  A run is one state-byte line and
- * eight PTE lines that only this thread touches.
+ * pulled the line from the other CPU.  A run is two state-byte lines and
+ * sixteen PTE lines that only this thread touches.  Why 128 pages, not
+ * the 64 of one state-byte line: with 64, two threads' runs shared the
+ * aligned 128-byte pairs of state-byte lines that the CPU's adjacent-
+ * line prefetch fetches together, and bench-dma's DEFERRED scaled less
+ * (two threads: 1.36-1.60x against 1.55-1.74x, four alternating rounds);
+ * 128 - 1 IOVAs of 4 KiB exactly fill an empty magazine.
  *
  * Return: 0 with *@pfn and its state byte *@st (not yet marked live);
  * -ENOSPC when no run is free or the nodes cannot be allocated (the
