@@ -4,9 +4,12 @@
  * and recovery, reserved ranges (the interrupt window included), address
  * widths, rejection of double and stray frees, a seeded model test
  * against a page-by-page reference, multi-threaded stress with an
- * overlap detector, and the per-thread caches' life cycle (fast path
+ * overlap detector, the per-thread caches' life cycle (fast path
  * taking no allocator-wide lock, magazines returned on thread exit,
- * stale caches of destroyed allocators never touched).
+ * stale caches of destroyed allocators never touched, a thread's own
+ * magazines coming back to it from the depot), and the runs a miss takes
+ * (aligned, private to the thread, clear of reserved ranges, never
+ * starving a small space, counted exactly).
  *
  * The model test prints its seed; LIOMMU_SEED=<n> replays it.
  */
