@@ -19,7 +19,15 @@
  *    1 MiB (LIOMMU_IOVA_CACHE_MAX): a "loaded" and a "previous" magazine
  *    per size class and thread, and a shared depot of full magazines.
  *    An alloc or free that finds room in a magazine touches no
- *    allocator-wide lock.
+ *    allocator-wide lock.  A thread whose magazines are empty takes a
+ *    whole naturally aligned run of 128 pages from the tree at once
+ *    (sizes below 512 KiB, while at least half the space stays free),
+ *    and the depot gives a thread back the magazines it parked, so two
+ *    threads' IOVAs, and with them their page-table and bookkeeping
+ *    cache lines, stay apart.  Consequence for a caller: consecutive
+ *    allocations of one thread are ascending neighbours, and a small
+ *    space still hands out every free IOVA (caches are flushed before
+ *    -ENOSPC).
  *
  * Threading contract:
  *  - liommu_iova_alloc(), _alloc_range(), _free(), _reserve(),
