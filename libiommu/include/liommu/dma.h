@@ -48,7 +48,10 @@
  *    STRICT serialises only around the unit's invalidation interface,
  *    which is one queue anyway: concurrent unmaps are combined into one
  *    invalidation (each still returns only after an invalidation issued
- *    after its PTEs were cleared).  OPTIMISTIC's reuse cache is per
+ *    after its PTEs were cleared).  It does not scale with threads: with
+ *    one queue each unmap moves cache lines between CPUs, and where that
+ *    costs more than a map+unmap pair (a 2-CPU VM, docs/performance.md)
+ *    two threads get less done than one.  OPTIMISTIC's reuse cache is per
  *    thread too, guarded by the thread's live-table shard lock: a buffer
  *    unmapped by one thread is reused only by a map() from the same
  *    thread (elsewhere it is an ordinary miss, and the cached entry ages

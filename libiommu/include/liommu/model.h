@@ -280,7 +280,7 @@ LIOMMU_EXPORT void liommu_model_free(struct liommu_model *m);
  * liommu_model_reset() - power-on reset: registers to their reset values
  * (translation, QI and IR disabled, faults cleared), caches emptied.
  * Statistics are kept.
- * Context: takes the register lock; may wait for in-flight fills.
+ * Context: takes the register lock (a spin lock); does not sleep.
  */
 LIOMMU_EXPORT void liommu_model_reset(struct liommu_model *m);
 
@@ -299,8 +299,10 @@ LIOMMU_EXPORT uint64_t liommu_model_ecap(const struct liommu_model *m);
  * writes to read-only bits are ignored; RW1C bits clear when written 1.
  * Offsets at or above VTD_REG_WINDOW_SIZE or not naturally aligned read
  * as zero and ignore writes.
- * Context: takes the register lock; a write that starts invalidation
- * waits for fills in flight (bounded: walks do not block).
+ * Context: takes the register lock, a spin lock held for the access
+ * (and, for a tail write, the run of the queue); never waits for
+ * translations in flight (an invalidation advances an epoch that a
+ * racing fill rechecks, rule (2) above); does not sleep.
  */
 LIOMMU_EXPORT uint32_t liommu_model_read32(struct liommu_model *m, uint32_t off);
 LIOMMU_EXPORT uint64_t liommu_model_read64(struct liommu_model *m, uint32_t off);
