@@ -204,6 +204,15 @@ static inline struct liommu__dma_live *liommu__dma_live_own(struct liommu_dma *d
  */
 int liommu__dma_live_take_locked(struct liommu__dma_live *s, uint64_t iova, uint64_t len,
 				 unsigned int prot, struct liommu__dma_map **out);
+/*
+ * Double a chained hash table of mappings (@bucket, @nbuckets a power of
+ * two; @index gives a mapping's bucket for n buckets), relinking every
+ * entry.  On allocation failure the table stays as it is and chains just
+ * get longer.  The caller holds the table's lock.
+ */
+void liommu__dma_table_grow(struct liommu__dma_map ***bucket, uint64_t *nbuckets,
+			    uint64_t (*index)(const struct liommu__dma_map *m, uint64_t n));
+
 /* With @s locked: file @m in it. */
 void liommu__dma_live_link_locked(struct liommu__dma_live *s, struct liommu__dma_map *m);
 

@@ -182,28 +182,16 @@ static void opt_link_locked(struct opt_cache *k, struct liommu__dma_map *m, uint
 
 /* Double the hash table once it holds more entries than buckets; when
  * that allocation fails, the chains just get longer. */
+/* A mapping's bucket in a reuse cache of @n buckets. */
+static uint64_t opt_index(const struct liommu__dma_map *c, uint64_t n)
+{
+	return opt_hash(c->pa, c->npages, c->prot) & (n - 1);
+}
+
 static void opt_grow_locked(struct opt_cache *k)
 {
-	uint64_t n = k->nbuckets * 2, i;
-	struct liommu__dma_map **nb, *c, *next;
-
-	if (k->count <= k->nbuckets)
-		return;
-	nb = calloc(n, sizeof(*nb));
-	if (!nb)
-		return;
-	for (i = 0; i < k->nbuckets; i++) {
-		for (c = k->bucket[i]; c; c = next) {
-			uint64_t j = opt_hash(c->pa, c->npages, c->prot) & (n - 1);
-
-			next = c->next;
-			c->next = nb[j];
-			nb[j] = c;
-		}
-	}
-	free(k->bucket);
-	k->bucket = nb;
-	k->nbuckets = n;
+	if (k->count > k->nbuckets)
+		liommu__dma_table_grow(&k->bucket, &k->nbuckets, opt_index);
 }
 
 /* Tokens are counted under the cache's lock; the atomic lets

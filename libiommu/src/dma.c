@@ -338,9 +338,15 @@ static inline uint64_t live_hash(uint64_t iova)
 	return (iova >> VTD_PAGE_SHIFT) * 0x9e3779b97f4a7c15ULL;
 }
 
+/* The bucket of hash @h in a table of @n buckets. */
+static inline uint64_t live_slot(uint64_t h, uint64_t n)
+{
+	return (h >> 20) & (n - 1);
+}
+
 static inline uint64_t live_bucket(const struct liommu__dma_live *s, uint64_t h)
 {
-	return (h >> 20) & (s->nbuckets - 1);
+	return live_slot(h, s->nbuckets);
 }
 
 /* Entries in @s; exact under its lock, a hint without. */
@@ -354,29 +360,32 @@ static inline void live_set_count_locked(struct liommu__dma_live *s, uint64_t n)
 	atomic_store_explicit(&s->count, n, memory_order_relaxed);
 }
 
-/* Double the shard's table; on allocation failure chains just get longer. */
-static void live_grow_locked(struct liommu__dma_live *s)
+void liommu__dma_table_grow(struct liommu__dma_map ***bucket, uint64_t *nbuckets,
+			    uint64_t (*index)(const struct liommu__dma_map *m, uint64_t n))
 {
-	uint64_t nb = s->nbuckets * 2, i;
-	struct liommu__dma_map **b = calloc(nb, sizeof(*b));
-	struct liommu__dma_live tmp = { .nbuckets = nb };
+	uint64_t n = *nbuckets * 2, i;
+	struct liommu__dma_map **nb = calloc(n, sizeof(*nb)), *m, *next;
 
-	if (!b)
+	if (!nb)
 		return;
-	for (i = 0; i < s->nbuckets; i++) {
-		struct liommu__dma_map *m = s->bucket[i], *next;
-
-		for (; m; m = next) {
-			uint64_t j = live_bucket(&tmp, live_hash(m->iova));
+	for (i = 0; i < *nbuckets; i++) {
+		for (m = (*bucket)[i]; m; m = next) {
+			uint64_t j = index(m, n);
 
 			next = m->next;
-			m->next = b[j];
-			b[j] = m;
+			m->next = nb[j];
+			nb[j] = m;
 		}
 	}
-	free(s->bucket);
-	s->bucket = b;
-	s->nbuckets = nb;
+	free(*bucket);
+	*bucket = nb;
+	*nbuckets = n;
+}
+
+/* A mapping's bucket in a live-table shard of @n buckets. */
+static uint64_t live_index(const struct liommu__dma_map *m, uint64_t n)
+{
+	return live_slot(live_hash(m->iova), n);
 }
 
 void liommu__dma_live_link_locked(struct liommu__dma_live *s, struct liommu__dma_map *m)
@@ -384,7 +393,7 @@ void liommu__dma_live_link_locked(struct liommu__dma_live *s, struct liommu__dma
 	uint64_t j;
 
 	if (live_count(s) >= 2 * s->nbuckets)
-		live_grow_locked(s);
+		liommu__dma_table_grow(&s->bucket, &s->nbuckets, live_index);
 	j = live_bucket(s, live_hash(m->iova));
 	m->next = s->bucket[j];
 	s->bucket[j] = m;
