@@ -49,7 +49,7 @@
 
 #include "bench-stats.h"
 
-#include "../libiommu/src/iova-internal.h"
+#include "../libiommu/iova/iova-internal.h"
 
 #define MAX_REPS	101
 #define BURST		256	/* DEFERRED's default flush-queue batch */

@@ -2,7 +2,7 @@
 # Interrupt remapping: sources join libiommu.la (eli -> irq-remap -> core).
 AM_CPPFLAGS += -I$(top_srcdir)/irq-remap/include
 # table.c drives the unit through the driver's internal interface.
-libiommu_libiommu_la_CPPFLAGS += -I$(top_srcdir)/libiommu/src
+libiommu_libiommu_la_CPPFLAGS += -I$(top_srcdir)/libiommu/driver
 libiommu_libiommu_la_SOURCES += \
 	irq-remap/src/irq-remap-internal.h \
 	irq-remap/src/irte.c \

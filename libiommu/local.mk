@@ -10,20 +10,9 @@ liommu_include_HEADERS = \
 	libiommu/include/liommu/qemu.h \
 	libiommu/include/liommu/vtd.h
 
+# Each layer's folder adds its own sources (libiommu/*/local.mk); the
+# layers and which may include which are in docs/design.md ("Layers").
 libiommu_libiommu_la_SOURCES = \
-	libiommu/src/internal.h \
-	libiommu/src/domain.c \
-	libiommu/src/fault.c \
-	libiommu/src/inval.c \
-	libiommu/src/log.c \
-	libiommu/src/pgtable.c \
-	libiommu/src/platform.c \
-	libiommu/src/platform-host.c \
-	libiommu/src/platform-qemu.c \
-	libiommu/src/qemu-edu.c \
-	libiommu/src/qtest.c \
-	libiommu/src/qtest.h \
-	libiommu/src/unit.c \
 	libiommu/common/spin.h \
 	libiommu/common/spin.c
 
@@ -36,7 +25,9 @@ libiommu_libiommu_la_LIBADD = $(NUMA_LIBS)
 EXTRA_libiommu_libiommu_la_DEPENDENCIES = libiommu/libiommu.sym
 EXTRA_DIST += libiommu/libiommu.sym libiommu/libiommu.pc.in
 
-# Fragments owned by their modules add sources and headers with +=.
-include libiommu/src/iova.mk
-include libiommu/src/dma.mk
+# Fragments owned by the layers add sources and headers with +=.
+include libiommu/driver/local.mk
+include libiommu/platform/local.mk
+include libiommu/iova/local.mk
+include libiommu/dma/local.mk
 include libiommu/model/local.mk

@@ -31,7 +31,7 @@
 
 #include <liommu/iova.h>
 
-#include "../libiommu/src/iova-internal.h"
+#include "../libiommu/iova/iova-internal.h"
 
 #define KiB		(1ULL << 10)
 #define MiB		(1ULL << 20)

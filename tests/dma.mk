@@ -2,10 +2,10 @@
 # DMA mapping strategies: check-dma on the sim platform; check-dma-qemu
 # checks the same guarantees once on QEMU 7.2's VT-d model with edu (only
 # when configure found qemu-system-x86_64).  Both link the static archive
-# and see libiommu/src for dma-internal.h (the instance's IOVA allocator).
+# and see libiommu/dma for dma-internal.h (the instance's IOVA allocator).
 check_PROGRAMS += tests/check-dma
 tests_check_dma_SOURCES = tests/runner.c tests/check-dma.c
-tests_check_dma_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/libiommu/src -DCHECK_SUITE=dma_suite
+tests_check_dma_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/libiommu/dma -DCHECK_SUITE=dma_suite
 tests_check_dma_CFLAGS = $(TEST_CFLAGS)
 tests_check_dma_LDFLAGS = $(TEST_LINK_STATIC)
 tests_check_dma_LDADD = $(TEST_LIBS)
@@ -15,7 +15,7 @@ check_PROGRAMS += tests/check-dma-qemu
 endif
 EXTRA_DIST += tests/check-dma-qemu.c
 tests_check_dma_qemu_SOURCES = tests/runner.c tests/check-dma-qemu.c
-tests_check_dma_qemu_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/libiommu/src \
+tests_check_dma_qemu_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/libiommu/dma \
 	-DCHECK_SUITE=dma_qemu_suite
 tests_check_dma_qemu_CFLAGS = $(TEST_CFLAGS)
 tests_check_dma_qemu_LDFLAGS = $(TEST_LINK_STATIC)

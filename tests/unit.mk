@@ -5,7 +5,7 @@
 check_PROGRAMS += tests/check-unit tests/check-fault
 
 UNIT_TEST_SOURCES = tests/runner.c tests/fake-vtd.c tests/fake-vtd.h tests/unit-tests.h
-UNIT_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/libiommu/src
+UNIT_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/libiommu/driver
 if HAVE_QEMU
 UNIT_TEST_SOURCES += tests/check-unit-qemu.c
 UNIT_TEST_CPPFLAGS += -DLIOMMU_QEMU_TESTS

@@ -1,11 +1,9 @@
 # SPDX-License-Identifier: MIT
-# The software VT-d unit (hardware side, libiommu/model) and the sim
-# platform built on it.  Both live in libiommu.la; the model includes only
-# public headers (vtd.h, model.h, liommu.h) and libiommu/common/ (the spin
-# lock), never the driver's internal.h.
-liommu_include_HEADERS += \
-	libiommu/include/liommu/model.h \
-	libiommu/include/liommu/sim.h
+# The software VT-d unit (hardware side).  It lives in libiommu.la; the
+# model includes only public headers (vtd.h, model.h) and libiommu/common/
+# (the spin lock), never the driver's.  The sim platform on top of it is
+# libiommu/platform/platform-sim.c.
+liommu_include_HEADERS += libiommu/include/liommu/model.h
 
 libiommu_libiommu_la_SOURCES += \
 	libiommu/model/model-internal.h \
@@ -14,5 +12,4 @@ libiommu_libiommu_la_SOURCES += \
 	libiommu/model/model.c \
 	libiommu/model/qi.c \
 	libiommu/model/regs.c \
-	libiommu/model/sim.c \
 	libiommu/model/translate.c

@@ -6,8 +6,9 @@
  * written down: register offsets, CAP/ECAP fields, root and context
  * entries (legacy mode), second-level paging entries, invalidation
  * descriptors, fault records and fault reasons, and interrupt-remapping
- * table entries.  The driver (libiommu/src), the software model
- * (libiommu/model), irq-remap, the sidecore and the tests all use it; a
+ * table entries.  The driver (libiommu/driver), the software model
+ * (libiommu/model), irq-remap and the tests use it (the viommu-sidecore
+ * engine will too, when it lands); a
  * bit defined twice is a bug waiting to happen.
  *
  * Section numbers refer to the Intel Virtualization Technology for

@@ -11,7 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "internal.h"
+#include "../driver/internal.h"
 
 struct host_plat {
 	volatile uint8_t *mmio;

@@ -23,7 +23,7 @@
 #include <liommu/iova.h>
 #include <liommu/liommu.h>
 
-#include "internal.h"
+#include "../driver/internal.h"
 
 #define LIOMMU__CACHELINE	64
 

@@ -12,13 +12,17 @@
  * direct window and through bounded read/write ops (the same interface a
  * guest's RAM will come through in the sidecore).
  */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
+#include <liommu/model.h>
 #include <liommu/platform.h>
 #include <liommu/sim.h>
-
-#include "model-internal.h"
+#include <liommu/vtd.h>
 
 #define SIM_DEFAULT_MEM	(64ULL << 20)
 

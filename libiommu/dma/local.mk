@@ -2,9 +2,9 @@
 # DMA mapping strategies (direct, strict, optimistic, deferred) over a domain.
 liommu_include_HEADERS += libiommu/include/liommu/dma.h
 libiommu_libiommu_la_SOURCES += \
-	libiommu/src/dma-internal.h \
-	libiommu/src/dma.c \
-	libiommu/src/dma-direct.c \
-	libiommu/src/dma-strict.c \
-	libiommu/src/dma-optimistic.c \
-	libiommu/src/dma-deferred.c
+	libiommu/dma/dma-internal.h \
+	libiommu/dma/dma.c \
+	libiommu/dma/dma-direct.c \
+	libiommu/dma/dma-strict.c \
+	libiommu/dma/dma-optimistic.c \
+	libiommu/dma/dma-deferred.c

@@ -34,7 +34,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "internal.h"
+#include "../driver/internal.h"
 #include "qtest.h"
 
 #define PCI_VENDOR_DEVICE	0x00

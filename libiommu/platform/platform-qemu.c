@@ -64,7 +64,7 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "internal.h"
+#include "../driver/internal.h"
 #include "qtest.h"
 
 #ifdef QEMU_DEFAULT_BINARY
