@@ -10,7 +10,7 @@
  * memory is fresh, which is what a driver building an invalidation queue
  * from single pages hopes for.  The model sees the block both as its
  * direct window and through bounded read/write ops (the same interface a
- * guest's RAM will come through in the sidecore).
+ * planned viommu-sidecore will read a guest's RAM through).
  */
 #include <errno.h>
 #include <pthread.h>

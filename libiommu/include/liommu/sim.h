@@ -10,7 +10,7 @@
  * liommu_platform: register ops go to the model, page_alloc/page_free to
  * the block's allocator, phys_map is bounds-checked against the block,
  * flush is a no-op (the model reads memory directly).  It is the default
- * platform of the examples, the CLI and the daemon: every program runs on
+ * platform of the examples and the CLI: every program runs on
  * a machine with no VT-d hardware and no QEMU.
  *
  * Simulated devices move data with liommu_sim_dma_read()/_write() (DMA

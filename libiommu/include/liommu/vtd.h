@@ -7,9 +7,9 @@
  * entries (legacy mode), second-level paging entries, invalidation
  * descriptors, fault records and fault reasons, and interrupt-remapping
  * table entries.  The driver (libiommu/driver), the software model
- * (libiommu/model), irq-remap and the tests use it (the viommu-sidecore
- * engine will too, when it lands); a
- * bit defined twice is a bug waiting to happen.
+ * (libiommu/model), irq-remap and the tests use it, and so will the
+ * planned viommu-sidecore engine; a bit defined twice is a bug waiting
+ * to happen.
  *
  * Section numbers refer to the Intel Virtualization Technology for
  * Directed I/O Architecture Specification, revision 4.x ("spec").
