@@ -1,8 +1,9 @@
 # SPDX-License-Identifier: MIT
 # Interrupt remapping: sources join libiommu.la (eli -> irq-remap -> core).
 AM_CPPFLAGS += -I$(top_srcdir)/irq-remap/include
-# table.c drives the unit through the driver's internal interface.
-libiommu_libiommu_la_CPPFLAGS += -I$(top_srcdir)/libiommu/driver
+# table.c drives the unit through the driver's interface for the other
+# layers, included by its path ("../../libiommu/driver/driver-layer.h")
+# so that no other driver header is in reach.
 libiommu_libiommu_la_SOURCES += \
 	irq-remap/src/irq-remap-internal.h \
 	irq-remap/src/irte.c \

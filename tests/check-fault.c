@@ -15,7 +15,8 @@
 
 #include <check.h>
 
-#include "internal.h"
+#include <liommu/liommu.h>
+
 #include "fake-vtd.h"
 #include "unit-tests.h"
 

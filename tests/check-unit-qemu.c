@@ -23,7 +23,8 @@
 
 #include <liommu/qemu.h>
 
-#include "internal.h"
+#include "../libiommu/driver/inval.h"
+#include "../libiommu/driver/unit.h"
 #include "unit-tests.h"
 
 /* The driver's last error message, for checking what it saw. */

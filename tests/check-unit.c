@@ -20,7 +20,8 @@
 
 #include <check.h>
 
-#include "internal.h"
+#include "../libiommu/driver/inval.h"
+#include "../libiommu/driver/unit.h"
 #include "fake-vtd.h"
 #include "unit-tests.h"
 

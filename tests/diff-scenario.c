@@ -61,7 +61,7 @@
 #include <liommu/model.h>
 
 #include "diff-scenario.h"
-#include "internal.h"
+#include "../libiommu/driver/unit.h"
 
 #define SP_SIZE		0x200000ULL
 

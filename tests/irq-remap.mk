@@ -12,8 +12,7 @@ tests_check_irte_LDADD = $(TEST_LIBS)
 # The remapping table against the software model (sim platform), and,
 # when configure found QEMU, against QEMU 7.2's interrupt remapping and
 # both side by side.  ir-bench.h holds the scenarios they share.
-IR_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/irq-remap/src \
-	-I$(top_srcdir)/libiommu/driver
+IR_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/irq-remap/src
 EXTRA_DIST += tests/ir-bench.h tests/ir-qemu.h
 
 check_PROGRAMS += tests/check-irq-remap

@@ -14,7 +14,7 @@ tests_check_model_LDFLAGS = $(TEST_LINK_STATIC)
 check_PROGRAMS += tests/check-diff
 DIFF_TEST_SOURCES = tests/runner.c tests/check-diff.c tests/diff-scenario.c \
 	tests/diff-scenario.h
-DIFF_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/libiommu/driver -DCHECK_SUITE=diff_suite
+DIFF_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=diff_suite
 if HAVE_QEMU
 DIFF_TEST_SOURCES += tests/check-diff-qemu.c
 DIFF_TEST_CPPFLAGS += -DLIOMMU_QEMU_TESTS

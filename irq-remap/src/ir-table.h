@@ -14,7 +14,7 @@
 
 #include <liommu/irq-remap.h>
 
-#include "internal.h"
+#include "../../libiommu/driver/driver-layer.h"
 
 struct liommu_ir_table {
 	struct liommu_unit *unit;

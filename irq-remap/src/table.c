@@ -31,7 +31,7 @@
 
 #include <liommu/irq-remap.h>
 
-#include "internal.h"
+#include "../../libiommu/driver/driver-layer.h"
 #include "ir-table.h"
 
 #define IRTE_PER_PAGE	(VTD_PAGE_SIZE / sizeof(struct vtd_irte))
@@ -122,16 +122,16 @@ static int check_config(const struct liommu_unit *u, const struct liommu_ir_conf
 
 	if (n < LIOMMU_IR_MIN_ENTRIES || n > LIOMMU_IR_MAX_ENTRIES || (n & (n - 1)))
 		return -EINVAL;
-	if (!(u->ecap & VTD_ECAP_IR)) {
+	if (!(liommu_unit_ecap(u) & VTD_ECAP_IR)) {
 		liommu__log(u, LOG_ERR, "interrupt remapping asked for, ECAP.IR clear");
 		return -ENODEV;
 	}
 	/* IEC invalidation exists only as a queued descriptor (6.5.2.7). */
-	if (u->inval != LIOMMU_INVAL_QUEUED) {
+	if (liommu_unit_inval_mode(u) != LIOMMU_INVAL_QUEUED) {
 		liommu__log(u, LOG_ERR, "interrupt remapping needs queued invalidation");
 		return -ENODEV;
 	}
-	if (c->x2apic && !(u->ecap & VTD_ECAP_EIM)) {
+	if (c->x2apic && !(liommu_unit_ecap(u) & VTD_ECAP_EIM)) {
 		liommu__log(u, LOG_ERR, "x2APIC mode asked for, ECAP.EIM clear");
 		return -ENODEV;
 	}
@@ -167,7 +167,8 @@ int liommu_ir_enable(struct liommu_unit *unit, const struct liommu_ir_config *cf
 		return ret;
 	/* One table per unit: a set IRES means another owner (or firmware)
 	 * has remapping on with a table we know nothing about. */
-	if (liommu__rd32(unit->plat, VTD_GSTS_REG) & (uint32_t)VTD_GSTS_IRES) {
+	if (liommu__rd32(liommu_unit_platform(unit), VTD_GSTS_REG) &
+	    (uint32_t)VTD_GSTS_IRES) {
 		liommu__log(unit, LOG_ERR, "interrupt remapping is already enabled");
 		return -EBUSY;
 	}
@@ -195,7 +196,7 @@ int liommu_ir_enable(struct liommu_unit *unit, const struct liommu_ir_config *cf
 	 * (bits 3:0) with 2^(S + 1) entries. */
 	t->irta = (t->pa & VTD_IRTA_IRTA) | (t->x2apic ? VTD_IRTA_EIME : 0) |
 		  vtd_field_prep(VTD_IRTA_S, log2_u32(entries) - 1);
-	liommu__wr64(unit->plat, VTD_IRTA_REG, t->irta);
+	liommu__wr64(liommu_unit_platform(unit), VTD_IRTA_REG, t->irta);
 	/* The zeroed table must be in memory before the unit may read it;
 	 * liommu__page_alloc() flushed it, the barrier orders the stores
 	 * before the command. */
@@ -205,7 +206,7 @@ int liommu_ir_enable(struct liommu_unit *unit, const struct liommu_ir_config *cf
 		goto err_free;
 	/* 6.5.2.7 / 11.4.2: without ESIRTPS the IEC may still hold entries
 	 * of a previous table. */
-	if (!(unit->cap & VTD_CAP_ESIRTPS)) {
+	if (!(liommu_unit_cap(unit) & VTD_CAP_ESIRTPS)) {
 		ret = liommu__inval_iec(unit, true, 0, 0);
 		if (ret)
 			goto err_free;
@@ -250,7 +251,8 @@ void liommu_ir_disable(struct liommu_ir_table *t)
 	u = t->unit;
 	stopped = !liommu__gcmd_set(u, (uint32_t)VTD_GCMD_IRE, false);
 	/* Leave the compatibility policy as bring-up found it: blocked. */
-	if (stopped && (liommu__rd32(u->plat, VTD_GSTS_REG) & (uint32_t)VTD_GSTS_CFIS))
+	if (stopped && (liommu__rd32(liommu_unit_platform(u), VTD_GSTS_REG) &
+			(uint32_t)VTD_GSTS_CFIS))
 		liommu__gcmd_set(u, (uint32_t)VTD_GCMD_CFI, false);
 	if (stopped) {
 		/* Nothing cached from this table may survive into the next
@@ -280,7 +282,7 @@ static int iec_inval(struct liommu_ir_table *t, uint32_t index, uint32_t count)
 
 	while ((first >> im) != (last >> im))
 		im++;
-	if (im > vtd_ecap_mhmv(t->unit->ecap)) {
+	if (im > vtd_ecap_mhmv(liommu_unit_ecap(t->unit))) {
 		ret = liommu__inval_iec(t->unit, true, 0, 0);
 		if (!ret)
 			atomic_fetch_add_explicit(&t->st_iec_global, 1, memory_order_relaxed);
@@ -379,7 +381,7 @@ int liommu_ir_set_posted(struct liommu_ir_table *t, uint16_t index,
 
 	if (!t || !p)
 		return -EINVAL;
-	ret = liommu_irte_compose_posted(p, t->unit->cap, &e);
+	ret = liommu_irte_compose_posted(p, liommu_unit_cap(t->unit), &e);
 	if (ret)
 		return ret;
 	return write_entry(t, index, &e, flags);

@@ -23,7 +23,8 @@
 #include <liommu/iova.h>
 #include <liommu/liommu.h>
 
-#include "../driver/internal.h"
+#include "../common/spin.h"
+#include "../driver/driver-layer.h"
 
 #define LIOMMU__CACHELINE	64
 

@@ -29,12 +29,19 @@
  * Locking: domain IDs, root/context tables and unit->dev_domain[] are
  * protected by the unit's cfg_lock.  Map, unmap and translate take no
  * lock (pgtable.c explains why that is safe for disjoint ranges).
+ *
+ * The table format (pgtable.c) is this file's tenant: domain.c gives it
+ * its table pages and flushes through domain_pt_ops, with the domain as
+ * cookie, decides every invalidation (including the undo of a failed
+ * map), and feeds the domain's counters (domain-stats.h) what each table
+ * call reports it wrote.
  */
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
-#include "internal.h"
+#include "domain.h"
+#include "inval.h"
 
 #define LONG_BITS	(8 * sizeof(unsigned long))
 
@@ -74,6 +81,68 @@ static int did_alloc_locked(struct liommu_unit *u, uint16_t *out)
 }
 
 /* ------------------------------------------------------------------ */
+/* The table format's ops                                              */
+/* ------------------------------------------------------------------ */
+
+/* Counted in the unit's table pages (liommu__page_alloc()) and in the
+ * domain's; liommu__page_alloc() has flushed the zeroed page already. */
+static int domain_pt_page_alloc(void *cookie, void **va, uint64_t *pa)
+{
+	struct liommu_domain *d = cookie;
+	struct liommu_page pg;
+	int ret = liommu__page_alloc(d->unit, &pg);
+
+	if (ret)
+		return ret;
+	liommu__dom_stats_table_page_get(&d->st);
+	*va = pg.va;
+	*pa = pg.pa;
+	return 0;
+}
+
+static void domain_pt_page_free(void *cookie, void *va, uint64_t pa)
+{
+	struct liommu_domain *d = cookie;
+	struct liommu_page pg = { va, pa };
+
+	liommu__page_free(d->unit, &pg);
+	liommu__dom_stats_table_page_put(&d->st);
+}
+
+/* Called only when stores need a flush (struct liommu_pt_cfg.coherent). */
+static void domain_pt_flush(void *cookie, const void *va, size_t len)
+{
+	const struct liommu_domain *d = cookie;
+
+	liommu__flush(d->unit, va, len);
+}
+
+static const struct liommu_pt_ops domain_pt_ops = {
+	.page_alloc = domain_pt_page_alloc,
+	.page_free = domain_pt_page_free,
+	.flush = domain_pt_flush,
+};
+
+/*
+ * A unit that snoops, or a platform without a flush op, needs no flush
+ * (liommu__flush() would return at once): telling the format so spares
+ * every PTE store a call.
+ */
+static int domain_pt_init(struct liommu_domain *d)
+{
+	const struct liommu_unit *u = d->unit;
+	struct liommu_pt_cfg cfg = {
+		.levels = u->levels,
+		.width = u->width,
+		.sllps = u->sllps,
+		.snoop = u->ecap & VTD_ECAP_SC,
+		.coherent = u->coherent || !u->plat->ops->flush,
+	};
+
+	return liommu__pt_init(&d->pt, &cfg, &domain_pt_ops, d);
+}
+
+/* ------------------------------------------------------------------ */
 /* Domains                                                             */
 /* ------------------------------------------------------------------ */
 
@@ -84,7 +153,7 @@ int liommu_domain_new(struct liommu_unit *unit, struct liommu_domain **out)
 
 	if (!unit || !out)
 		return -EINVAL;
-	/* 64-byte aligned for the counter shards (internal.h). */
+	/* 64-byte aligned for the counter shards (domain-stats.h). */
 	if (posix_memalign((void **)&d, 64, sizeof(*d)))
 		return -ENOMEM;
 	memset(d, 0, sizeof(*d));
@@ -96,7 +165,7 @@ int liommu_domain_new(struct liommu_unit *unit, struct liommu_domain **out)
 	if (ret)
 		goto err_free;
 
-	ret = liommu__pt_init(d);
+	ret = domain_pt_init(d);
 	if (ret)
 		goto err_did;
 	*out = d;
@@ -121,127 +190,62 @@ struct liommu_unit *liommu_domain_unit(struct liommu_domain *dom)
 	return dom->unit;
 }
 
-/*
- * Counter shards (internal.h): a thread takes a free exclusive shard on
- * its first map or unmap and gives it back when it exits (the key's
- * destructor); its counts stay in the shard for the next owner to add
- * to.  The bitmap's acquire/release operations order the old owner's
- * last stores before the new owner's first.  Without a free shard, or if
- * the key cannot be set, the thread uses the shared one.
- */
-_Thread_local unsigned int liommu__stat_slot __attribute__((tls_model("initial-exec")));
-static _Atomic unsigned long stat_slot_busy;
-static pthread_key_t stat_slot_key;
-static pthread_once_t stat_slot_once = PTHREAD_ONCE_INIT;
-static bool stat_slot_key_ok;
-
-static void stat_slot_release(void *v)
-{
-	unsigned long bit = 1UL << ((uintptr_t)v - 1);
-
-	/* Runs in the exiting thread: a map from a later destructor of
-	 * that thread uses the shared shard. */
-	liommu__stat_slot = LIOMMU_STAT_SHARED + 1;
-	atomic_fetch_and_explicit(&stat_slot_busy, ~bit, memory_order_release);
-}
-
-static void stat_slot_key_init(void)
-{
-	stat_slot_key_ok = !pthread_key_create(&stat_slot_key, stat_slot_release);
-}
-
-/* No destructor may point into an unloaded library. */
-__attribute__((destructor)) static void stat_slot_key_fini(void)
-{
-	if (stat_slot_key_ok)
-		pthread_key_delete(stat_slot_key);
-}
-
-unsigned int liommu__stat_slot_assign(void)
-{
-	unsigned long busy = atomic_load_explicit(&stat_slot_busy, memory_order_relaxed);
-	unsigned int i;
-
-	pthread_once(&stat_slot_once, stat_slot_key_init);
-	for (i = 0; stat_slot_key_ok && i < LIOMMU_STAT_SHARED;) {
-		if (busy & (1UL << i)) {
-			i++;
-			continue;
-		}
-		if (!atomic_compare_exchange_weak_explicit(&stat_slot_busy, &busy,
-							   busy | (1UL << i),
-							   memory_order_acquire,
-							   memory_order_relaxed))
-			continue;	/* busy reloaded: look at bit i again */
-		if (pthread_setspecific(stat_slot_key, (void *)(uintptr_t)(i + 1))) {
-			stat_slot_release((void *)(uintptr_t)(i + 1));
-			break;
-		}
-		liommu__stat_slot = i + 1;
-		return liommu__stat_slot;
-	}
-	liommu__stat_slot = LIOMMU_STAT_SHARED + 1;
-	return liommu__stat_slot;
-}
-
-/*
- * Sums of the shards (internal.h).  pte_writes, table_pages and
- * mapped_bytes are exact once the map/unmap calls in flight have
- * returned.  peak_mapped_bytes is the larger of the peak recorded at the
- * folds (base + the folding shard's high-water mark) and, now, base + the
- * sum of every shard's high-water mark since its last fold.  It is exact
- * when one thread did all the mapping and unmapping.  With several
- * threads each shard's own high-water mark stands in for its share at
- * the true peak, so the figure can exceed the true peak by up to one
- * LIOMMU_STAT_SLACK (plus the largest single map) per shard in use: one
- * thread mapping and another unmapping, as the optimistic strategy's
- * reclaimer does, shows up as up to 64 KiB too much per such thread.
- * Changes racing with a fold can make it miss the peak by as much.
- */
+/* Sums of the counter shards; domain-stats.c says how exact they are. */
 void liommu_domain_get_stats(const struct liommu_domain *dom,
 			     struct liommu_domain_stats *st)
 {
-	int64_t mapped = atomic_load_explicit(&dom->st_mapped_base, memory_order_relaxed);
-	int64_t hi = mapped;
-	uint64_t peak = atomic_load_explicit(&dom->st_peak_mapped_bytes,
-					     memory_order_relaxed);
-	uint64_t writes = 0;
-	unsigned int i;
-
-	for (i = 0; i < LIOMMU_STAT_SHARDS; i++) {
-		const struct liommu_stat_shard *s = &dom->st_shard[i];
-		int64_t h = atomic_load_explicit(&s->hi, memory_order_relaxed);
-
-		writes += atomic_load_explicit(&s->pte_writes, memory_order_relaxed);
-		mapped += atomic_load_explicit(&s->delta, memory_order_relaxed);
-		hi += h > 0 ? h : 0;
-	}
-	if (mapped < 0)		/* unmaps seen before the maps they undo */
-		mapped = 0;
-	if (hi > 0 && (uint64_t)hi > peak)
-		peak = (uint64_t)hi;
-	st->pte_writes = writes;
-	st->table_pages = atomic_load_explicit(&dom->st_table_pages, memory_order_relaxed);
-	st->mapped_bytes = (uint64_t)mapped;
-	st->peak_mapped_bytes = peak;
+	liommu__dom_stats_read(&dom->st, st);
 }
 
 /* ------------------------------------------------------------------ */
 /* Map, unmap, translate                                               */
 /* ------------------------------------------------------------------ */
 
+static inline void account(struct liommu_domain *dom, const struct liommu_pt_count *c)
+{
+	liommu__dom_stats_account(&dom->st, c->pte_writes, c->mapped, c->unmapped);
+}
+
+/*
+ * Nothing of a failed map stays mapped.  The entries of [@iova, @iova +
+ * @size) were live, so they are unmapped like any others: cleared, the
+ * IOTLB invalidated, then the tables this call emptied freed.
+ */
+static void map_undo(struct liommu_domain *dom, uint64_t iova, uint64_t size)
+{
+	struct liommu_unit *u = dom->unit;
+	struct liommu_gather g = LIOMMU_GATHER_INIT;
+	struct liommu_pt_count cnt;
+	int r;
+
+	liommu__pt_unmap(&dom->pt, iova, size, &g, &cnt);
+	account(dom, &cnt);
+	r = liommu__inval_iotlb_range(u, dom->did, g.start, g.end, !g.tables);
+	if (r)
+		liommu__log(u, LOG_ERR,
+			    "domain %u: invalidation failed (%d) undoing a map; "
+			    "keeping its table pages", dom->did, r);
+	else
+		liommu__pt_free_gathered(&dom->pt, &g);
+}
+
 int liommu_domain_map(struct liommu_domain *dom, uint64_t iova, uint64_t pa,
 		      uint64_t size, unsigned int prot)
 {
+	struct liommu_pt_count cnt;
 	struct liommu_unit *u;
 	int ret;
 
 	if (!dom)
 		return -EINVAL;
 	u = dom->unit;
-	ret = liommu__pt_map(dom, iova, pa, size, prot);
-	if (ret)
+	ret = liommu__pt_map(&dom->pt, iova, pa, size, prot, &cnt);
+	account(dom, &cnt);
+	if (ret) {
+		if (cnt.mapped)
+			map_undo(dom, iova, cnt.mapped);
 		return ret;
+	}
 	/*
 	 * CAP.CM: the unit may hold not-present entries for this range, and
 	 * new table levels may have replaced cached not-present ones, so
@@ -268,9 +272,14 @@ int liommu_domain_map(struct liommu_domain *dom, uint64_t iova, uint64_t pa,
 int liommu_domain_unmap_nosync(struct liommu_domain *dom, uint64_t iova,
 			       uint64_t size, struct liommu_gather *g)
 {
+	struct liommu_pt_count cnt;
+	int ret;
+
 	if (!dom || !g)
 		return -EINVAL;
-	return liommu__pt_unmap(dom, iova, size, g);
+	ret = liommu__pt_unmap(&dom->pt, iova, size, g, &cnt);
+	account(dom, &cnt);
+	return ret;
 }
 
 int liommu_domain_flush(struct liommu_domain *dom, struct liommu_gather *g)
@@ -290,7 +299,7 @@ int liommu_domain_flush(struct liommu_domain *dom, struct liommu_gather *g)
 			    dom->did, ret);
 		return ret;
 	}
-	liommu__pt_free_gathered(dom, g);
+	liommu__pt_free_gathered(&dom->pt, g);
 	return 0;
 }
 
@@ -311,7 +320,7 @@ int liommu_domain_translate(struct liommu_domain *dom, uint64_t iova, uint64_t *
 {
 	if (!dom)
 		return -EINVAL;
-	return liommu__pt_translate(dom, iova, pa, prot, page_size);
+	return liommu__pt_translate(&dom->pt, iova, pa, prot, page_size);
 }
 
 /* ------------------------------------------------------------------ */
@@ -400,7 +409,7 @@ int liommu_domain_attach(struct liommu_domain *dom, uint16_t sid)
 	 * the multi-level table), FPD = 0 (faults reported) and P below. */
 	hi = vtd_field_prep(VTD_CTX_HI_AW, u->agaw) |
 	     vtd_field_prep(VTD_CTX_HI_DID, dom->did);
-	lo = (dom->pgd.pa & VTD_CTX_LO_SLPTPTR) |
+	lo = (dom->pt.root_pa & VTD_CTX_LO_SLPTPTR) |
 	     vtd_field_prep(VTD_CTX_LO_TT, VTD_CTX_TT_MULTI_LEVEL) | VTD_CTX_LO_P;
 	__atomic_store_n(&ce->hi, hi, __ATOMIC_RELAXED);
 	liommu__wmb();
@@ -499,7 +508,7 @@ void liommu_domain_free(struct liommu_domain *dom)
 		free(dom);
 		return;
 	}
-	liommu__pt_destroy(dom);
+	liommu__pt_destroy(&dom->pt);
 	pthread_mutex_lock(&u->cfg_lock);
 	did_clear_locked(u, dom->did);
 	pthread_mutex_unlock(&u->cfg_lock);

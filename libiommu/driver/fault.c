@@ -14,7 +14,7 @@
 #include <errno.h>
 #include <syslog.h>
 
-#include "internal.h"
+#include "fault.h"
 
 void liommu_fault_decode(uint64_t lo, uint64_t hi, struct liommu_fault *f)
 {

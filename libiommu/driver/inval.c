@@ -26,7 +26,7 @@
 #include <stdlib.h>
 #include <syslog.h>
 
-#include "internal.h"
+#include "inval.h"
 
 #define IQ_DESCS_PER_PAGE	(VTD_PAGE_SIZE / sizeof(struct vtd_inv_desc))
 /* Status-page words: the completion word of the current submission and a

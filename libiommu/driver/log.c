@@ -7,7 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-#include "internal.h"
+#include "unit.h"
 
 void liommu__log(const struct liommu_unit *u, int level, const char *fmt, ...)
 {

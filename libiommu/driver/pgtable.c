@@ -39,18 +39,31 @@
  * (liommu__pt_free_gathered() after the IOTLB flush).  Detached subtrees
  * are chained through their shadow nodes, which the unit never reads, so
  * the table pages themselves stay untouched until they are freed.
+ *
+ * What this file must not touch: units, domains, invalidation and the
+ * domain counters.  Table pages and flushes come from the owner's
+ * struct liommu_pt_ops (domain.c supplies them), called only off the
+ * common path (a new level, a split, a free) or, for flushes, only when
+ * the unit is not coherent; a call reports what it wrote in a struct
+ * liommu_pt_count, and a failed map leaves the undo (unmap, invalidate,
+ * free) to the owner, which alone can invalidate.
  */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
-#include <syslog.h>
 
-#include "internal.h"
+#include <liommu/liommu.h>
+#include <liommu/vtd.h>
+
+#include "pgtable.h"
 
 /* Physical addresses a leaf can hold: bits 51:12 (spec 9.8). */
 #define PT_PA_LIMIT	(1ULL << 52)
 
 struct liommu_pt_node {
-	struct liommu_page page;	/* the table the unit walks */
+	void *va;			/* the table the unit walks: CPU view */
+	uint64_t pa;			/* and the unit's */
 	unsigned int level;		/* 1 = 4 KiB leaves */
 	struct liommu_pt_node *free_next; /* gather freelist link */
 	struct liommu_pt_node *child[];	/* VTD_PT_ENTRIES when level > 1 */
@@ -84,7 +97,7 @@ static inline struct liommu_pt_node *node_child(struct liommu_pt_node *n, unsign
 
 static inline uint64_t *node_hw(const struct liommu_pt_node *n)
 {
-	return n->page.va;
+	return n->va;
 }
 
 static inline bool pte_present(uint64_t e)
@@ -103,18 +116,18 @@ static inline uint64_t level_span(unsigned int level)
 }
 
 /* Make one modified entry visible to a unit that does not snoop. */
-static void pte_flush(const struct liommu_unit *u, const uint64_t *p)
+static inline void pte_flush(const struct liommu_pt *pt, const uint64_t *p)
 {
-	if (!u->coherent)
-		liommu__flush(u, p, sizeof(*p));
+	if (!pt->cfg.coherent)
+		pt->ops->flush(pt->cookie, p, sizeof(*p));
 }
 
 static uint64_t pte_table(const struct liommu_pt_node *n)
 {
-	return (n->page.pa & VTD_SLPTE_ADDR) | VTD_SLPTE_R | VTD_SLPTE_W;
+	return (n->pa & VTD_SLPTE_ADDR) | VTD_SLPTE_R | VTD_SLPTE_W;
 }
 
-static uint64_t pte_leaf(const struct liommu_unit *u, uint64_t pa,
+static uint64_t pte_leaf(const struct liommu_pt_cfg *cfg, uint64_t pa,
 			 unsigned int level, unsigned int prot)
 {
 	uint64_t e = pa & VTD_SLPTE_ADDR;
@@ -125,7 +138,7 @@ static uint64_t pte_leaf(const struct liommu_unit *u, uint64_t pa,
 		e |= VTD_SLPTE_W;
 	if (level > 1)
 		e |= VTD_SLPTE_PS;
-	if (u->ecap & VTD_ECAP_SC)
+	if (cfg->snoop)
 		e |= VTD_SLPTE_SNP;
 	return e;
 }
@@ -136,128 +149,20 @@ static uint64_t pte_leaf(const struct liommu_unit *u, uint64_t pa,
  * 1 GiB pages are used only when 2 MiB pages are too, so that splitting
  * one never needs more than one new table.
  */
-static bool superpage_ok(const struct liommu_unit *u, unsigned int level)
+static bool superpage_ok(const struct liommu_pt_cfg *cfg, unsigned int level)
 {
 	if (level == 2)
-		return u->sllps & VTD_SLLPS_2M;
+		return cfg->sllps & VTD_SLLPS_2M;
 	if (level == 3)
-		return (u->sllps & VTD_SLLPS_1G) && (u->sllps & VTD_SLLPS_2M);
+		return (cfg->sllps & VTD_SLLPS_1G) && (cfg->sllps & VTD_SLLPS_2M);
 	return false;
-}
-
-/* ------------------------------------------------------------------ */
-/* Counters                                                            */
-/* ------------------------------------------------------------------ */
-
-static void st_add(_Atomic uint64_t *c, uint64_t v)
-{
-	atomic_fetch_add_explicit(c, v, memory_order_relaxed);
-}
-
-static void st_sub(_Atomic uint64_t *c, uint64_t v)
-{
-	atomic_fetch_sub_explicit(c, v, memory_order_relaxed);
-}
-
-/*
- * The hot-path counters live in the calling thread's shard (internal.h):
- * an exclusive shard is updated with a relaxed load and store, the shared
- * one with relaxed RMWs; either way no line every mapper writes.
- */
-static inline bool st_excl(unsigned int shard)
-{
-	return shard < LIOMMU_STAT_SHARED;
-}
-
-static inline void st_shard_add(_Atomic uint64_t *c, uint64_t v, bool excl)
-{
-	if (excl)
-		atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
-				      memory_order_relaxed);
-	else
-		atomic_fetch_add_explicit(c, v, memory_order_relaxed);
-}
-
-static inline int64_t st_shard_add_s(_Atomic int64_t *c, int64_t v, bool excl)
-{
-	int64_t now;
-
-	if (!excl)
-		return atomic_fetch_add_explicit(c, v, memory_order_relaxed) + v;
-	now = atomic_load_explicit(c, memory_order_relaxed) + v;
-	atomic_store_explicit(c, now, memory_order_relaxed);
-	return now;
-}
-
-static void st_pte_writes(struct liommu_domain *d, uint64_t n)
-{
-	unsigned int i = liommu__stat_shard();
-
-	st_shard_add(&d->st_shard[i].pte_writes, n, st_excl(i));
-}
-
-static void st_peak(struct liommu_domain *d, int64_t total)
-{
-	uint64_t peak = atomic_load_explicit(&d->st_peak_mapped_bytes,
-					     memory_order_relaxed);
-
-	while (total > 0 && (uint64_t)total > peak &&
-	       !atomic_compare_exchange_weak_explicit(&d->st_peak_mapped_bytes,
-						      &peak, (uint64_t)total,
-						      memory_order_relaxed,
-						      memory_order_relaxed))
-		;
-}
-
-/*
- * Move @v, the shard's delta as last seen, into the base.  base + hi is
- * the highest total this shard's own changes reached since its last fold
- * (exact when no other shard changed meanwhile), so it feeds the peak.
- */
-static void st_fold(struct liommu_domain *d, struct liommu_stat_shard *s, int64_t v)
-{
-	int64_t hi = atomic_exchange_explicit(&s->hi, 0, memory_order_relaxed);
-	int64_t base;
-
-	atomic_fetch_sub_explicit(&s->delta, v, memory_order_relaxed);
-	base = atomic_fetch_add_explicit(&d->st_mapped_base, v, memory_order_relaxed);
-	st_peak(d, base + hi);
-	st_peak(d, base + v);
-}
-
-static void st_mapped_add(struct liommu_domain *d, uint64_t bytes)
-{
-	unsigned int i = liommu__stat_shard();
-	struct liommu_stat_shard *s = &d->st_shard[i];
-	int64_t v = st_shard_add_s(&s->delta, (int64_t)bytes, st_excl(i));
-	int64_t hi = atomic_load_explicit(&s->hi, memory_order_relaxed);
-
-	if (v > hi && st_excl(i))
-		atomic_store_explicit(&s->hi, v, memory_order_relaxed);
-	while (v > hi && !st_excl(i) &&
-	       !atomic_compare_exchange_weak_explicit(&s->hi, &hi, v,
-						      memory_order_relaxed,
-						      memory_order_relaxed))
-		;
-	if (v >= LIOMMU_STAT_SLACK)
-		st_fold(d, s, v);
-}
-
-static void st_mapped_sub(struct liommu_domain *d, uint64_t bytes)
-{
-	unsigned int i = liommu__stat_shard();
-	struct liommu_stat_shard *s = &d->st_shard[i];
-	int64_t v = st_shard_add_s(&s->delta, -(int64_t)bytes, st_excl(i));
-
-	if (v <= -LIOMMU_STAT_SLACK)
-		st_fold(d, s, v);
 }
 
 /* ------------------------------------------------------------------ */
 /* Table nodes                                                         */
 /* ------------------------------------------------------------------ */
 
-static struct liommu_pt_node *node_alloc(struct liommu_domain *d, unsigned int level)
+static struct liommu_pt_node *node_alloc(struct liommu_pt *pt, unsigned int level)
 {
 	size_t sz = sizeof(struct liommu_pt_node) +
 		    (level > 1 ? VTD_PT_ENTRIES * sizeof(struct liommu_pt_node *) : 0);
@@ -265,29 +170,27 @@ static struct liommu_pt_node *node_alloc(struct liommu_domain *d, unsigned int l
 
 	if (!n)
 		return NULL;
-	if (liommu__page_alloc(d->unit, &n->page)) {
+	if (pt->ops->page_alloc(pt->cookie, &n->va, &n->pa)) {
 		free(n);
 		return NULL;
 	}
 	n->level = level;
-	st_add(&d->st_table_pages, 1);
 	return n;
 }
 
 /* The page must be unreachable for the unit (never published, or
  * invalidated after being unlinked). */
-static void node_free(struct liommu_domain *d, struct liommu_pt_node *n)
+static void node_free(struct liommu_pt *pt, struct liommu_pt_node *n)
 {
-	liommu__page_free(d->unit, &n->page);
+	pt->ops->page_free(pt->cookie, n->va, n->pa);
 	free(n);
-	st_sub(&d->st_table_pages, 1);
 }
 
 /* Before a table is linked: its contents must reach memory first. */
-static void node_make_visible(const struct liommu_unit *u, const struct liommu_pt_node *n)
+static void node_make_visible(const struct liommu_pt *pt, const struct liommu_pt_node *n)
 {
-	if (!u->coherent)
-		liommu__flush(u, n->page.va, VTD_PAGE_SIZE);
+	if (!pt->cfg.coherent)
+		pt->ops->flush(pt->cookie, n->va, VTD_PAGE_SIZE);
 }
 
 /*
@@ -295,7 +198,7 @@ static void node_make_visible(const struct liommu_unit *u, const struct liommu_p
  * then *@node is the winner's and ours is freed (the unit never saw it).
  * Returns true when ours was published.
  */
-static bool node_publish(struct liommu_domain *d, struct liommu_pt_node *parent,
+static bool node_publish(struct liommu_pt *pt, struct liommu_pt_node *parent,
 			 unsigned int i, struct liommu_pt_node **node)
 {
 	struct liommu_pt_node *cur = NULL;
@@ -303,7 +206,7 @@ static bool node_publish(struct liommu_domain *d, struct liommu_pt_node *parent,
 	if (__atomic_compare_exchange_n(&parent->child[i], &cur, *node, false,
 					__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
 		return true;
-	node_free(d, *node);
+	node_free(pt, *node);
 	*node = cur;
 	return false;
 }
@@ -314,9 +217,9 @@ static bool node_publish(struct liommu_domain *d, struct liommu_pt_node *parent,
  * it already: that is success too.  Returns false when the entry holds
  * something else (only an overlapping concurrent call can cause that).
  */
-static bool node_link(struct liommu_domain *d, struct liommu_pt_node *parent,
-		      unsigned int i, const struct liommu_pt_node *child,
-		      uint64_t expect)
+static bool node_link(struct liommu_pt *pt, struct liommu_pt_count *cnt,
+		      struct liommu_pt_node *parent, unsigned int i,
+		      const struct liommu_pt_node *child, uint64_t expect)
 {
 	uint64_t *hw = node_hw(parent);
 	uint64_t want = pte_table(child);
@@ -329,54 +232,57 @@ static bool node_link(struct liommu_domain *d, struct liommu_pt_node *parent,
 	if (cur != expect)
 		return false;
 	if (pte_cas(&hw[i], &cur, want)) {
-		pte_flush(d->unit, &hw[i]);
-		st_pte_writes(d, 1);
+		pte_flush(pt, &hw[i]);
+		cnt->pte_writes++;
 		return true;
 	}
 	return cur == want;
 }
 
 /* Free @n and everything below it. */
-static void subtree_free(struct liommu_domain *d, struct liommu_pt_node *n)
+static void subtree_free(struct liommu_pt *pt, struct liommu_pt_node *n)
 {
 	unsigned int i;
 
 	if (n->level > 1) {
 		for (i = 0; i < VTD_PT_ENTRIES; i++)
 			if (n->child[i])
-				subtree_free(d, n->child[i]);
+				subtree_free(pt, n->child[i]);
 	}
-	node_free(d, n);
+	node_free(pt, n);
 }
 
 /* ------------------------------------------------------------------ */
 /* Setup and teardown                                                  */
 /* ------------------------------------------------------------------ */
 
-int liommu__pt_init(struct liommu_domain *d)
+int liommu__pt_init(struct liommu_pt *pt, const struct liommu_pt_cfg *cfg,
+		    const struct liommu_pt_ops *ops, void *cookie)
 {
-	struct liommu_unit *u = d->unit;
 	struct liommu_pt_node *root;
 
-	if (u->levels < 3 || u->levels > 5 ||
-	    vtd_level_shift(u->levels + 1) != u->width)
+	if (!ops || !ops->page_alloc || !ops->page_free ||
+	    (!cfg->coherent && !ops->flush) ||
+	    cfg->levels < 3 || cfg->levels > 5 ||
+	    vtd_level_shift(cfg->levels + 1) != cfg->width)
 		return -EINVAL;
-	root = node_alloc(d, u->levels);
+	*pt = (struct liommu_pt){ .ops = ops, .cookie = cookie, .cfg = *cfg };
+	root = node_alloc(pt, cfg->levels);
 	if (!root)
 		return -ENOMEM;
-	node_make_visible(u, root);
-	d->pt = root;
-	d->pgd = root->page;
+	node_make_visible(pt, root);
+	pt->root = root;
+	pt->root_pa = root->pa;
 	return 0;
 }
 
-void liommu__pt_destroy(struct liommu_domain *d)
+void liommu__pt_destroy(struct liommu_pt *pt)
 {
-	if (!d->pt)
+	if (!pt->root)
 		return;
-	subtree_free(d, d->pt);
-	d->pt = NULL;
-	d->pgd = (struct liommu_page){ NULL, 0 };
+	subtree_free(pt, pt->root);
+	pt->root = NULL;
+	pt->root_pa = 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -384,17 +290,17 @@ void liommu__pt_destroy(struct liommu_domain *d)
 /* ------------------------------------------------------------------ */
 
 struct map_ctx {
-	struct liommu_domain *d;
+	struct liommu_pt *pt;
+	struct liommu_pt_count cnt;
 	uint64_t delta;		/* pa - iova, modulo 2^64 */
 	unsigned int prot;
-	uint64_t done;		/* [start, done) is mapped by this call */
 };
 
 /* The table below entry @i of @n (level > 1), created if needed. */
 static int map_child(struct map_ctx *c, struct liommu_pt_node *n, unsigned int i,
 		     struct liommu_pt_node **out)
 {
-	struct liommu_domain *d = c->d;
+	struct liommu_pt *pt = c->pt;
 	uint64_t e = pte_get(&node_hw(n)[i]);
 	struct liommu_pt_node *child;
 
@@ -404,22 +310,24 @@ static int map_child(struct map_ctx *c, struct liommu_pt_node *n, unsigned int i
 	if (!child) {
 		if (pte_present(e))
 			return -EEXIST;	/* only an overlapping unmap gets here */
-		child = node_alloc(d, n->level - 1);
+		child = node_alloc(pt, n->level - 1);
 		if (!child)
 			return -ENOMEM;
-		node_make_visible(d->unit, child);
-		node_publish(d, n, i, &child);
+		node_make_visible(pt, child);
+		node_publish(pt, n, i, &child);
 	}
-	if (!node_link(d, n, i, child, 0))
+	if (!node_link(pt, &c->cnt, n, i, child, 0))
 		return -EEXIST;
 	*out = child;
 	return 0;
 }
 
+/* Leaves are written in address order, so [start, start + cnt.mapped)
+ * is what this call has mapped at any moment. */
 static int map_level(struct map_ctx *c, struct liommu_pt_node *n,
 		     uint64_t iova, uint64_t end)
 {
-	struct liommu_unit *u = c->d->unit;
+	const struct liommu_pt *pt = c->pt;
 	unsigned int level = n->level;
 	uint64_t span = level_span(level);
 	uint64_t *hw = node_hw(n);
@@ -434,16 +342,15 @@ static int map_level(struct map_ctx *c, struct liommu_pt_node *n,
 		struct liommu_pt_node *child;
 
 		if (level == 1 ||
-		    (whole && !(pa & (span - 1)) && superpage_ok(u, level) &&
+		    (whole && !(pa & (span - 1)) && superpage_ok(&pt->cfg, level) &&
 		     !node_child(n, i))) {
 			uint64_t cur = 0;
 
-			if (!pte_cas(&hw[i], &cur, pte_leaf(u, pa, level, c->prot)))
+			if (!pte_cas(&hw[i], &cur, pte_leaf(&pt->cfg, pa, level, c->prot)))
 				return -EEXIST;
-			pte_flush(u, &hw[i]);
-			st_pte_writes(c->d, 1);
-			st_mapped_add(c->d, span);
-			c->done = chunk_end;
+			pte_flush(pt, &hw[i]);
+			c->cnt.pte_writes++;
+			c->cnt.mapped += span;
 			iova = chunk_end;
 			continue;
 		}
@@ -458,51 +365,32 @@ static int map_level(struct map_ctx *c, struct liommu_pt_node *n,
 	return 0;
 }
 
-static int check_range(const struct liommu_unit *u, uint64_t iova, uint64_t size)
+static int check_range(const struct liommu_pt *pt, uint64_t iova, uint64_t size)
 {
 	if (!size || (iova | size) & (VTD_PAGE_SIZE - 1))
 		return -EINVAL;
-	if (iova + size < iova || iova + size > (1ULL << u->width))
+	if (iova + size < iova || iova + size > (1ULL << pt->cfg.width))
 		return -ERANGE;
 	return 0;
 }
 
-int liommu__pt_map(struct liommu_domain *d, uint64_t iova, uint64_t pa,
-		   uint64_t size, unsigned int prot)
+int liommu__pt_map(struct liommu_pt *pt, uint64_t iova, uint64_t pa, uint64_t size,
+		   unsigned int prot, struct liommu_pt_count *cnt)
 {
-	struct liommu_unit *u = d->unit;
-	struct map_ctx c = {
-		.d = d, .delta = pa - iova, .prot = prot, .done = iova,
-	};
+	struct map_ctx c = { .pt = pt, .delta = pa - iova, .prot = prot };
 	int ret;
 
+	*cnt = (struct liommu_pt_count){ 0 };
 	if (!prot || (prot & ~LIOMMU_PROT_RW) || (pa & (VTD_PAGE_SIZE - 1)))
 		return -EINVAL;
-	ret = check_range(u, iova, size);
+	ret = check_range(pt, iova, size);
 	if (ret)
 		return ret;
 	if (pa + size < pa || pa + size > PT_PA_LIMIT)
 		return -ERANGE;
 
-	ret = map_level(&c, d->pt, iova, iova + size);
-	if (ret && c.done > iova) {
-		/*
-		 * Nothing of a failed call stays mapped.  The entries were
-		 * live, so they are unmapped like any others: cleared, the
-		 * IOTLB invalidated, then the tables this call emptied freed.
-		 */
-		struct liommu_gather g = LIOMMU_GATHER_INIT;
-		int r;
-
-		liommu__pt_unmap(d, iova, c.done - iova, &g);
-		r = liommu__inval_iotlb_range(u, d->did, g.start, g.end, !g.tables);
-		if (r)
-			liommu__log(u, LOG_ERR,
-				    "domain %u: invalidation failed (%d) undoing a map; "
-				    "keeping its table pages", d->did, r);
-		else
-			liommu__pt_free_gathered(d, &g);
-	}
+	ret = map_level(&c, pt->root, iova, iova + size);
+	*cnt = c.cnt;
 	return ret;
 }
 
@@ -511,7 +399,8 @@ int liommu__pt_map(struct liommu_domain *d, uint64_t iova, uint64_t pa,
 /* ------------------------------------------------------------------ */
 
 struct unmap_ctx {
-	struct liommu_domain *d;
+	struct liommu_pt *pt;
+	struct liommu_pt_count cnt;
 	struct liommu_gather *g;
 	bool missing;		/* some page of the range was not mapped */
 	int err;
@@ -561,7 +450,7 @@ static uint64_t subtree_mapped(struct unmap_ctx *c, struct liommu_pt_node *n)
 static struct liommu_pt_node *split(struct unmap_ctx *c, struct liommu_pt_node *n,
 				    unsigned int i, uint64_t e)
 {
-	struct liommu_domain *d = c->d;
+	struct liommu_pt *pt = c->pt;
 	unsigned int cl = n->level - 1;
 	uint64_t cspan = level_span(cl);
 	uint64_t base = e & VTD_SLPTE_ADDR;
@@ -573,17 +462,17 @@ static struct liommu_pt_node *split(struct unmap_ctx *c, struct liommu_pt_node *
 	if (!child) {
 		uint64_t *chw;
 
-		child = node_alloc(d, cl);
+		child = node_alloc(pt, cl);
 		if (!child)
 			return NULL;
 		chw = node_hw(child);
 		for (j = 0; j < VTD_PT_ENTRIES; j++)
 			chw[j] = (base + j * cspan) | attrs;
-		node_make_visible(d->unit, child);
-		if (node_publish(d, n, i, &child))
-			st_pte_writes(d, VTD_PT_ENTRIES);
+		node_make_visible(pt, child);
+		if (node_publish(pt, n, i, &child))
+			c->cnt.pte_writes += VTD_PT_ENTRIES;
 	}
-	if (!node_link(d, n, i, child, e))
+	if (!node_link(pt, &c->cnt, n, i, child, e))
 		return NULL;
 	return child;
 }
@@ -591,7 +480,7 @@ static struct liommu_pt_node *split(struct unmap_ctx *c, struct liommu_pt_node *
 static void unmap_level(struct unmap_ctx *c, struct liommu_pt_node *n,
 			uint64_t iova, uint64_t end)
 {
-	struct liommu_domain *d = c->d;
+	const struct liommu_pt *pt = c->pt;
 	unsigned int level = n->level;
 	uint64_t span = level_span(level);
 	uint64_t *hw = node_hw(n);
@@ -608,9 +497,9 @@ static void unmap_level(struct unmap_ctx *c, struct liommu_pt_node *n,
 			c->missing = true;
 		} else if (pte_is_leaf(e, level) && whole) {
 			pte_set(&hw[i], 0);
-			pte_flush(d->unit, &hw[i]);
-			st_pte_writes(d, 1);
-			st_mapped_sub(d, span);
+			pte_flush(pt, &hw[i]);
+			c->cnt.pte_writes++;
+			c->cnt.unmapped += span;
 			gather_add(c->g, slot, slot + span);
 		} else if (pte_is_leaf(e, level)) {
 			child = split(c, n, i, e);
@@ -626,10 +515,10 @@ static void unmap_level(struct unmap_ctx *c, struct liommu_pt_node *n,
 			/* The range covers this whole table: unlink it and
 			 * free it after the invalidation. */
 			pte_set(&hw[i], 0);
-			pte_flush(d->unit, &hw[i]);
+			pte_flush(pt, &hw[i]);
 			__atomic_store_n(&n->child[i], NULL, __ATOMIC_RELEASE);
-			st_pte_writes(d, 1);
-			st_mapped_sub(d, subtree_mapped(c, child));
+			c->cnt.pte_writes++;
+			c->cnt.unmapped += subtree_mapped(c, child);
 			child->free_next = c->g->freelist;
 			c->g->freelist = child;
 			c->g->tables = true;
@@ -641,28 +530,30 @@ static void unmap_level(struct unmap_ctx *c, struct liommu_pt_node *n,
 	}
 }
 
-int liommu__pt_unmap(struct liommu_domain *d, uint64_t iova, uint64_t size,
-		     struct liommu_gather *g)
+int liommu__pt_unmap(struct liommu_pt *pt, uint64_t iova, uint64_t size,
+		     struct liommu_gather *g, struct liommu_pt_count *cnt)
 {
-	struct unmap_ctx c = { .d = d, .g = g };
+	struct unmap_ctx c = { .pt = pt, .g = g };
 	int ret;
 
-	ret = check_range(d->unit, iova, size);
+	*cnt = (struct liommu_pt_count){ 0 };
+	ret = check_range(pt, iova, size);
 	if (ret)
 		return ret;
-	unmap_level(&c, d->pt, iova, iova + size);
+	unmap_level(&c, pt->root, iova, iova + size);
+	*cnt = c.cnt;
 	if (c.err)
 		return c.err;
 	return c.missing ? -ENOENT : 0;
 }
 
-void liommu__pt_free_gathered(struct liommu_domain *d, struct liommu_gather *g)
+void liommu__pt_free_gathered(struct liommu_pt *pt, struct liommu_gather *g)
 {
 	struct liommu_pt_node *n = g->freelist, *next;
 
 	for (; n; n = next) {
 		next = n->free_next;
-		subtree_free(d, n);
+		subtree_free(pt, n);
 	}
 	*g = (struct liommu_gather)LIOMMU_GATHER_INIT;
 }
@@ -671,14 +562,14 @@ void liommu__pt_free_gathered(struct liommu_domain *d, struct liommu_gather *g)
 /* Translate                                                           */
 /* ------------------------------------------------------------------ */
 
-int liommu__pt_translate(struct liommu_domain *d, uint64_t iova, uint64_t *pa,
+int liommu__pt_translate(const struct liommu_pt *pt, uint64_t iova, uint64_t *pa,
 			 unsigned int *prot, uint64_t *page_size)
 {
-	struct liommu_pt_node *n = d->pt;
+	struct liommu_pt_node *n = pt->root;
 	unsigned int level;
 	uint64_t e, span;
 
-	if (iova >> d->unit->width)
+	if (iova >> pt->cfg.width)
 		return -ERANGE;
 	for (;;) {
 		level = n->level;

@@ -20,7 +20,9 @@
 #include <syslog.h>
 #include <time.h>
 
-#include "internal.h"
+#include "fault.h"
+#include "inval.h"
+#include "unit.h"
 
 #define BITS_PER_ULONG	(8 * sizeof(unsigned long))
 

@@ -9,9 +9,10 @@
  * 10.2), and x86-64 performs the 64-bit access atomically.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 
-#include "../driver/internal.h"
+#include <liommu/platform.h>
 
 struct host_plat {
 	volatile uint8_t *mmio;

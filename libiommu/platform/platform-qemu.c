@@ -51,6 +51,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,9 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "../driver/internal.h"
+#include <liommu/platform.h>
+#include <liommu/vtd.h>
+
 #include "qtest.h"
 
 #ifdef QEMU_DEFAULT_BINARY

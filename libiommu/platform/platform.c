@@ -5,7 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "../driver/internal.h"
+#include "../driver/driver-layer.h"
 
 int liommu_platform_new(const struct liommu_platform_ops *ops, void *priv,
 			struct liommu_platform **out)

@@ -34,7 +34,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "../driver/internal.h"
+#include <liommu/vtd.h>
+
 #include "qtest.h"
 
 #define PCI_VENDOR_DEVICE	0x00
