@@ -15,7 +15,7 @@ set -u
 src=${1:-${LIOMMU_TOP_SRCDIR:-$(dirname "$0")/..}}
 
 # The one private driver header other layers may include.
-LAYER_HEADER=libiommu/driver/internal.h
+LAYER_HEADER=libiommu/driver/driver-layer.h
 
 # layer -> the layers it may include (besides itself).
 deps() {
