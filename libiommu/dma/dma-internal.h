@@ -224,9 +224,12 @@ static inline void liommu__dma_count(_Atomic uint64_t *c, uint64_t n)
 		atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
-/* dma-stats.c: after an invalidation wait the strategy performed: count
- * it and, when configured, busy-wait the modelled hardware latency. */
-void liommu__dma_flushed(struct liommu_dma *dma);
+/* After an invalidation wait the strategy performed (its cost, modelled
+ * or real, was paid inside it): count it. */
+static inline void liommu__dma_flushed(struct liommu_dma *dma)
+{
+	liommu__dma_count(&liommu__dma_ctr(dma)->flushes, 1);
+}
 
 /* ------------------------------------------------------------------ */
 /* dma-iova.c                                                          */

@@ -6,25 +6,11 @@
  * creation, the strategy's stale pages and bound.  The blocks themselves
  * are written on the hot paths with the inline helpers of dma-internal.h
  * (liommu__dma_count()); this file only reads them and must not write
- * any state of the instance, apart from liommu__dma_flushed(), which
- * counts a strategy's invalidation and busy-waits the modelled latency.
+ * any state of the instance.
  */
 #include <string.h>
 
 #include "dma-internal.h"
-
-void liommu__dma_flushed(struct liommu_dma *dma)
-{
-	uint64_t end;
-
-	liommu__dma_count(&liommu__dma_ctr(dma)->flushes, 1);
-	if (!dma->cfg.inval_latency_ns)
-		return;
-	/* Busy-wait, as a driver polling a wait descriptor's status would. */
-	end = liommu__dma_now_ns() + dma->cfg.inval_latency_ns;
-	while (liommu__dma_now_ns() < end)
-		liommu__cpu_relax();
-}
 
 void liommu_dma_get_bound(const struct liommu_dma *dma, struct liommu_dma_bound *b)
 {

@@ -93,7 +93,7 @@ struct strict {
 	bool flushing;
 	/*
 	 * Waiters that outlast STRICT_SPIN sleep on @cond (the invalidation
-	 * may take long: a modelled latency, the QEMU platform).  @sleepers
+	 * may take long: the model's latency, the QEMU platform).  @sleepers
 	 * is changed under @lock, so a flusher that sets tickets' states
 	 * under @lock sees every sleeper that could have read one as WAIT.
 	 */
