@@ -333,7 +333,8 @@ int liommu_dma_unmap_sg(struct liommu_dma *dma, const struct liommu_dma_sg *sg,
 	if (!ms)
 		return -ENOMEM;
 	for (i = 0; i < n; i++) {
-		ret = liommu__dma_live_remove(dma, sg[i].iova, sg[i].len, (unsigned int)dir, false, &ms[i]);
+		ret = liommu__dma_live_remove(dma, sg[i].iova, sg[i].len, (unsigned int)dir,
+					      false, &ms[i]);
 		if (ret) {
 			for (j = 0; j < i; j++)
 				liommu__dma_live_insert(dma, ms[j]);
