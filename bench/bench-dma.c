@@ -5,10 +5,11 @@
  *
  * Each strategy runs on the sim platform (the in-process VT-d model,
  * queued invalidation) with a fresh domain and instance per run, no
- * modelled invalidation latency (inval_latency_ns = 0), and default
- * configuration.  Every thread cycles through a ring of 64 buffers of
- * its own: map(pa, 4096, BIDIRECTIONAL), unmap.  OPTIMISTIC therefore
- * hits its reuse cache after the warm-up (the ring fits in the quota),
+ * modelled invalidation latency (the model's default,
+ * liommu_model_config.inval_latency_ns = 0), and default configuration.
+ * Every thread cycles through a ring of 64 buffers of its own:
+ * map(pa, 4096, BIDIRECTIONAL), unmap.  OPTIMISTIC therefore hits its
+ * reuse cache after the warm-up (the ring fits in the quota),
  * the case it is built for; DEFERRED flushes every 256 unmaps per queue.
  *
  * The floor is the least any strategy with real page-table entries must

@@ -94,11 +94,12 @@ static void env_direct_mem(struct env *e)
 	e->mem_va = (uint8_t *)va + (e->mem_pa - pa);
 }
 
-static void env_up(struct env *e, enum liommu_dma_strategy s, struct liommu_dma_config cfg)
+static void env_up_with(struct env *e, enum liommu_dma_strategy s, struct liommu_dma_config cfg,
+			const struct liommu_model_config *mc)
 {
 	struct liommu_dma_range r;
 
-	env_up_model(e, NULL);
+	env_up_model(e, mc);
 	cfg.strategy = s;
 	if (s == LIOMMU_DMA_DIRECT) {
 		env_direct_mem(e);
@@ -107,6 +108,22 @@ static void env_up(struct env *e, enum liommu_dma_strategy s, struct liommu_dma_
 		cfg.nranges = 1;
 	}
 	ck_assert_int_eq(liommu_dma_new(e->dom, &cfg, &e->dma), 0);
+}
+
+static void env_up(struct env *e, enum liommu_dma_strategy s, struct liommu_dma_config cfg)
+{
+	env_up_with(e, s, cfg, NULL);
+}
+
+/* A unit whose invalidations take @ns to complete (the model's latency,
+ * reached through the sim's configuration), default strategy knobs. */
+static void env_up_latency(struct env *e, enum liommu_dma_strategy s, uint64_t ns)
+{
+	struct liommu_model_config mc;
+
+	liommu_model_config_default(&mc);
+	mc.inval_latency_ns = ns;
+	env_up_with(e, s, (struct liommu_dma_config){ .strategy = s }, &mc);
 }
 
 static void env_down(struct env *e)
@@ -777,8 +794,8 @@ END_TEST
  * after unmap() the device, its IOTLB primed by a read through the
  * mapping, must not reach the thread's buffer (it faults, or reaches
  * another thread's buffer that reuses the IOVA).  Run without and with a
- * modelled invalidation latency: with it, waiters outlast their spin and
- * sleep, and the flusher wakes them.
+ * modelled invalidation latency (the unit's): with it, waiters outlast
+ * their spin and sleep, and the flusher wakes them.
  */
 #define SC_THREADS	3
 #define SC_ITERS	200
@@ -825,8 +842,7 @@ START_TEST(strict_concurrent_unmaps_leave_nothing_stale)
 	unsigned int i;
 	struct env e;
 
-	env_up(&e, LIOMMU_DMA_STRICT, (struct liommu_dma_config){
-		.inval_latency_ns = sc_latency_ns[_i] });
+	env_up_latency(&e, LIOMMU_DMA_STRICT, sc_latency_ns[_i]);
 	for (i = 0; i < SC_THREADS; i++) {
 		void *va;
 
@@ -846,6 +862,76 @@ START_TEST(strict_concurrent_unmaps_leave_nothing_stale)
 	ck_assert_uint_ge(st.inv_waits, 1);
 	ck_assert_uint_le(st.inv_waits, st.unmaps);
 	ck_assert_uint_eq(st.live_pages, 0);
+	ck_assert_uint_eq(iova_allocated(&e), 0);
+	env_down(&e);
+}
+END_TEST
+
+/*
+ * The invalidation latency is the unit's (liommu_model_config), and
+ * STRICT pays it where hardware would make it pay: each unmap returns no
+ * earlier than the latency after it began (it waits for an invalidation
+ * issued after it cleared its PTEs, a lower bound only); and unmaps that
+ * arrive while one invalidation is in flight are served together by the
+ * next (dma-strict.c), so three concurrent unmaps need at most two
+ * invalidations.  The latency is long against a thread's start-up so
+ * that every ticket is queued before the first invalidation completes.
+ */
+#define SL_THREADS	3
+#define SL_LATENCY_NS	200000000ull	/* 200 ms */
+
+struct sl_arg {
+	struct env *e;
+	pthread_barrier_t *go;
+	uint64_t iova;
+	uint64_t ns;
+	int ret;
+};
+
+static void *sl_worker(void *p)
+{
+	struct sl_arg *a = p;
+	uint64_t t0;
+
+	pthread_barrier_wait(a->go);
+	t0 = liommu__dma_now_ns();
+	a->ret = liommu_dma_unmap(a->e->dma, a->iova, PG, LIOMMU_DMA_TO_DEVICE);
+	a->ns = liommu__dma_now_ns() - t0;
+	return NULL;
+}
+
+START_TEST(strict_unmaps_pay_and_share_the_unit_latency)
+{
+	struct sl_arg arg[SL_THREADS];
+	pthread_t th[SL_THREADS];
+	struct liommu_dma_stats st;
+	pthread_barrier_t go;
+	unsigned int i;
+	struct env e;
+
+	env_up_latency(&e, LIOMMU_DMA_STRICT, SL_LATENCY_NS);
+	ck_assert_int_eq(pthread_barrier_init(&go, NULL, SL_THREADS), 0);
+	for (i = 0; i < SL_THREADS; i++) {
+		arg[i] = (struct sl_arg){ .e = &e, .go = &go, .ret = -1 };
+		ck_assert_int_eq(liommu_dma_map(e.dma, buf(&e, PG, i, NULL), PG,
+						LIOMMU_DMA_TO_DEVICE, &arg[i].iova), 0);
+	}
+	stats(&e, &st);
+	ck_assert_uint_eq(st.inv_waits, 0);	/* maps do not invalidate */
+	for (i = 0; i < SL_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&th[i], NULL, sl_worker, &arg[i]), 0);
+	for (i = 0; i < SL_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		ck_assert_int_eq(arg[i].ret, 0);
+		ck_assert_msg(arg[i].ns >= SL_LATENCY_NS, "unmap %u returned after %llu ns",
+			      i, (unsigned long long)arg[i].ns);
+	}
+	pthread_barrier_destroy(&go);
+	stats(&e, &st);
+	ck_assert_uint_eq(st.unmaps, SL_THREADS);
+	ck_assert_uint_ge(st.inv_waits, 1);
+	ck_assert_uint_le(st.inv_waits, 2);
+	ck_assert_uint_eq(st.flushes, st.inv_waits);
 	ck_assert_uint_eq(iova_allocated(&e), 0);
 	env_down(&e);
 }
@@ -1616,6 +1702,7 @@ Suite *dma_suite(void)
 	tcase_add_test(tc, strict_dma_after_unmap_faults);
 	tcase_add_loop_test(tc, strict_concurrent_unmaps_leave_nothing_stale, 0,
 			    sizeof(sc_latency_ns) / sizeof(sc_latency_ns[0]));
+	tcase_add_test(tc, strict_unmaps_pay_and_share_the_unit_latency);
 	tcase_add_test(tc, strict_reused_iova_reaches_new_buffer);
 	tcase_add_loop_test(tc, strict_invalidation_granularity, 0, 3);
 	tcase_add_test(tc, strict_sg_unmap_invalidates_once);

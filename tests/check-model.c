@@ -17,6 +17,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <check.h>
 
@@ -144,6 +145,28 @@ START_TEST(config_rejects_invalid_sets)
 	c.eim = true;		/* EIM needs IR */
 	ck_assert_int_eq(liommu_model_new(&c, &m), -EINVAL);
 	ck_assert_ptr_null(m);
+}
+END_TEST
+
+/* The invalidation latency is configured through the sim like every other
+ * property of the unit: none by default, at most 1 s. */
+START_TEST(config_bounds_inval_latency)
+{
+	struct liommu_sim_config sc = { .mem_size = 1u << 20 };
+	struct liommu_model_config c;
+	struct liommu_sim *sim = NULL;
+
+	liommu_model_config_default(&c);
+	ck_assert_uint_eq(c.inval_latency_ns, 0);
+	sc.model = &c;
+	c.inval_latency_ns = LIOMMU_MODEL_INVAL_LATENCY_MAX_NS + 1;
+	ck_assert_int_eq(liommu_sim_new(&sc, &sim), -EINVAL);
+	ck_assert_ptr_null(sim);
+	c.inval_latency_ns = UINT64_MAX;
+	ck_assert_int_eq(liommu_sim_new(&sc, &sim), -EINVAL);
+	c.inval_latency_ns = LIOMMU_MODEL_INVAL_LATENCY_MAX_NS;
+	ck_assert_int_eq(liommu_sim_new(&sc, &sim), 0);
+	liommu_sim_free(sim);
 }
 END_TEST
 
@@ -1236,6 +1259,93 @@ START_TEST(qi_iec_descriptors)
 END_TEST
 
 /* ------------------------------------------------------------------ */
+/* Modelled invalidation latency                                        */
+/* ------------------------------------------------------------------ */
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* None (the default) and 3 ms.  Only lower bounds are asserted: a busy
+ * machine may make anything take longer. */
+static const uint64_t lat_ns[] = { 0, 3000000 };
+static uint64_t lat_cur;
+
+static void with_latency(struct liommu_model_config *c)
+{
+	c->inval_latency_ns = lat_cur;
+}
+
+/*
+ * A wait descriptor completes (status written, IWC set) no earlier than
+ * the latency after the IQT write that submitted it; an IOTLB descriptor
+ * and a second wait in the same run are served within the same latency.
+ */
+START_TEST(qi_wait_completes_after_latency)
+{
+	struct vtd_inv_desc d[3];
+	uint64_t t0, t;
+	struct env e;
+	uint32_t *st;
+
+	lat_cur = lat_ns[_i];
+	env_up(&e, with_latency);
+	env_qi_on(&e, 0);
+	st = liommu_sim_phys(e.sim, e.status, 8);
+	d[0] = vtd_inv_wait(true, 0x21, e.status, false, true);
+	t0 = mono_ns();
+	env_qi_push(&e, d, 1);
+	t = mono_ns() - t0;
+	ck_assert_uint_eq(st[0], 0x21);
+	ck_assert_msg(t >= lat_cur, "wait completed %llu ns after submission",
+		      (unsigned long long)t);
+	d[0] = vtd_inv_iotlb(VTD_IOTLB_GRAN_GLOBAL, 0, 0, 0, false, false, false);
+	d[1] = vtd_inv_wait(false, 0, 0, true, false);
+	d[2] = vtd_inv_wait(true, 0x22, e.status + 4, false, true);
+	t0 = mono_ns();
+	env_qi_push(&e, d, 3);
+	t = mono_ns() - t0;
+	ck_assert_uint_eq(st[1], 0x22);
+	ck_assert_uint_eq(env_r32(&e, VTD_ICS_REG), VTD_ICS_IWC);
+	ck_assert_uint_eq(env_r32(&e, VTD_FSTS_REG), 0);
+	ck_assert_msg(t >= lat_cur, "batch completed %llu ns after submission",
+		      (unsigned long long)t);
+	env_fini(&e);
+}
+END_TEST
+
+/* Register-based invalidation: ICC / IVT read clear no earlier than the
+ * latency after the write that set them. */
+START_TEST(register_invalidation_completes_after_latency)
+{
+	uint64_t t0, t, v;
+	struct env e;
+
+	lat_cur = lat_ns[_i];
+	env_up(&e, with_latency);
+	t0 = mono_ns();
+	ccmd(&e, VTD_CC_GRAN_GLOBAL, 0, 0);
+	v = env_r64(&e, VTD_CCMD_REG);
+	t = mono_ns() - t0;
+	ck_assert(!(v & VTD_CCMD_ICC));
+	ck_assert_uint_eq(vtd_field_get(VTD_CCMD_CAIG, v), VTD_CC_GRAN_GLOBAL);
+	ck_assert_msg(t >= lat_cur, "CCMD completed after %llu ns", (unsigned long long)t);
+	t0 = mono_ns();
+	iotlb_reg(&e, VTD_IOTLB_GRAN_DOMAIN, ENV_DID, 0);
+	v = env_r64(&e, LIOMMU_MODEL_IVA_OFFSET + 8);
+	t = mono_ns() - t0;
+	ck_assert(!(v & VTD_IOTLB_IVT));
+	ck_assert_uint_eq(vtd_field_get(VTD_IOTLB_IAIG, v), VTD_IOTLB_GRAN_DOMAIN);
+	ck_assert_msg(t >= lat_cur, "IOTLB completed after %llu ns", (unsigned long long)t);
+	env_fini(&e);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
 /* DMA                                                                  */
 /* ------------------------------------------------------------------ */
 
@@ -1671,6 +1781,7 @@ Suite *model_suite(void)
 	tc = tcase_create("capabilities");
 	tcase_add_test(tc, defaults_match_qemu_cap_ecap);
 	tcase_add_test(tc, config_rejects_invalid_sets);
+	tcase_add_test(tc, config_bounds_inval_latency);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("registers");
@@ -1710,6 +1821,13 @@ Suite *model_suite(void)
 	tcase_add_loop_test(tc, qi_malformed_descriptor_stops_queue, 0, 14);
 	tcase_add_test(tc, qi_hostile_queue_programming);
 	tcase_add_test(tc, qi_iec_descriptors);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("inval_latency");
+	tcase_add_loop_test(tc, qi_wait_completes_after_latency, 0,
+			    sizeof(lat_ns) / sizeof(lat_ns[0]));
+	tcase_add_loop_test(tc, register_invalidation_completes_after_latency, 0,
+			    sizeof(lat_ns) / sizeof(lat_ns[0]));
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("dma");

@@ -97,6 +97,12 @@ cp "$tmp/out" "$tmp/t.csv"
 expect_field "$tmp/t.csv" strategy strict exposure_stale_dmas 0
 expect_field "$tmp/t.csv" strategy strict verdict yes
 expect_field "$tmp/t.csv" strategy strict inval_latency_ns 2000
+# The latency is the sim model's: every strict unmap waits for one
+# invalidation, which completes no earlier than 2 us after it was issued
+# (a lower bound only).
+awk -v u="$(csv_field "$tmp/t.csv" strategy strict unmap_ns)" \
+	'BEGIN { exit !(u + 0 >= 2000) }' || fail "strict unmap_ns below the 2 us latency"
+ok
 for s in optimistic deferred; do
 	case $(csv_field "$tmp/t.csv" strategy $s verdict) in
 	yes|late|no) ok ;;

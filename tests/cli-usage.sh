@@ -58,6 +58,7 @@ usage_error compare --batch -3
 usage_error compare --queues 1000
 usage_error compare --platform qemu --threads 2
 usage_error compare --platform qemu --buffer-size 8K
+usage_error compare --platform qemu --inval-latency 1us
 usage_error compare --budget 300 --ring-size 256
 usage_error compare --probe-watch 1
 usage_error sweep --param nope

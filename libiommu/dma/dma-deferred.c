@@ -6,15 +6,15 @@
  * but does not invalidate: the unit may keep using a cached translation
  * until the queue the unmap went into is flushed.  A queue is flushed when
  * it holds @batch unmaps, or when its oldest unmap is half the @interval
- * old (the reclaimer thread in dma.c, so the bound holds with no further
- * calls); the flush is one IOTLB invalidation over everything the queue
+ * old (the reclaimer thread in dma-reclaim.c, so the bound holds with no
+ * further calls); the flush is one IOTLB invalidation over everything the queue
  * gathered (page-selective when the covering mask fits CAP.MAMV,
  * domain-selective otherwise), a wait, and only then are the queued IOVAs
  * and the table pages the unmaps emptied given back.  An IOVA therefore
  * never reaches a new buffer while a stale translation of it may exist.
  *
  * Queues are per thread, as Linux's are per CPU: a thread keeps the queue
- * of its counter slot (dma.c), so two threads rarely share one.  A queue's
+ * of its counter slot (dma-internal.h), so two threads rarely share one.  A queue's
  * mutex covers its gather and entries, and is held across its flush; only
  * the reclaimer and threads sharing the slot contend for it.  The count
  * bound applies per queue.

@@ -11,7 +11,7 @@
  * VM (every page of it is always reachable).  This is how a hypervisor
  * assigns a device to a guest without a vIOMMU.
  *
- * The ranges are kept sorted and merged (dma.c), so a lookup is a binary
+ * The ranges are kept sorted and merged (dma-config.c), so a lookup is a binary
  * search; nothing here is written after creation, so nothing is locked.
  */
 #include <errno.h>

@@ -1,15 +1,28 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dma-internal.h - what dma.c shares with the strategy files (not
- * installed).
+ * dma-internal.h - the types of the DMA mapping layer and the helpers
+ * its files share (not installed).
  *
- * dma.c is the front end: argument checks, the table of live mappings
- * (so an unmap with the wrong address, length or direction is refused
- * before anything changes), the counters, the IOVA allocator, the
- * modelled invalidation latency and the reclaimer thread that keeps the
- * time bounds of OPTIMISTIC and DEFERRED when no calls arrive.  Each
- * strategy (dma-direct.c, dma-strict.c, dma-optimistic.c, dma-deferred.c)
- * is a const struct liommu__dma_ops and works in whole 4 KiB pages.
+ * The layer's files, each with one job: dma.c is the front end (the
+ * public calls, the dispatch to the strategy, creation and destruction);
+ * dma-config.c fills in and checks the configuration; dma-live.[ch] is
+ * the live table of mappings handed out, so that an unmap with the wrong
+ * address, length or direction is refused before anything changes;
+ * dma-map.c the mapping records and a fresh mapping; dma-iova.c the glue
+ * to the IOVA allocator; dma-reclaim.c the reclaimer thread that keeps
+ * the time bounds of OPTIMISTIC and DEFERRED when no calls arrive;
+ * dma-stats.c the counters as the caller reads them.  Each strategy
+ * (dma-direct.c, dma-strict.c, dma-optimistic.c, dma-deferred.c) is a
+ * const struct liommu__dma_ops, works in whole 4 KiB pages and uses the
+ * helpers declared here (OPTIMISTIC also those of dma-live.h).
+ *
+ * Calls go one way, never in a circle: dma.c calls every other file and
+ * is the only one that refers to the strategies' ops tables; the
+ * strategies call dma-live.c, dma-map.c, dma-iova.c and dma-reclaim.c;
+ * dma-live.c calls dma-map.c and dma-iova.c (at teardown); dma-map.c
+ * calls dma-iova.c; dma-config.c, dma-iova.c, dma-reclaim.c and
+ * dma-stats.c call no other file of the layer (the last two reach the
+ * strategy only through dma->ops, at run time).
  */
 #ifndef LIOMMU_DMA_INTERNAL_H
 #define LIOMMU_DMA_INTERNAL_H
@@ -30,7 +43,7 @@
 
 /*
  * One mapping, from map() to the moment its IOVA is free again.  While
- * live it sits in the live table (dma.c, keyed by @iova); OPTIMISTIC then
+ * live it sits in the live table (dma-live.c, keyed by @iova); OPTIMISTIC then
  * moves it into its reuse cache and DEFERRED into a flush queue.  Only the
  * owner of the structure it is linked into touches the link fields.
  */
@@ -139,7 +152,7 @@ struct liommu__dma_counters {
 /*
  * A shard of the live table: mappings keyed by IOVA, one shard per
  * counter slot (the mapping thread's).  @count is written under @lock and
- * read without it as a hint (dma.c, live_remove()).  @lock (also
+ * read without it as a hint (dma-live.h, liommu__dma_live_remove()).  @lock (also
  * OPTIMISTIC's reuse caches' lock) is held only for a few list edits,
  * almost always by the slot's own thread; never across an invalidation,
  * an allocation of IOVA space or another such lock.
@@ -186,40 +199,6 @@ struct liommu_dma {
 	struct liommu__dma_live live[LIOMMU__DMA_SLOTS];
 };
 
-/* The calling thread's live-table shard. */
-static inline struct liommu__dma_live *liommu__dma_live_own(struct liommu_dma *dma)
-{
-	return &dma->live[liommu__stat_shard()];
-}
-
-/* liommu__dma_live_take_locked(): no mapping at that page in this shard
- * (a live IOVA page is in one shard only). */
-#define LIOMMU__DMA_ELSEWHERE	1
-
-/*
- * With @s locked: take the mapping that map() returned as @iova out of
- * @s, after checking that @len and @prot are what map() was given.
- * Return: 0 (*@out set); -ENOENT (the offset in the page differs);
- * -EINVAL (length or direction differ; the mapping stays);
- * LIOMMU__DMA_ELSEWHERE.
- */
-int liommu__dma_live_take_locked(struct liommu__dma_live *s, uint64_t iova, uint64_t len,
-				 unsigned int prot, struct liommu__dma_map **out);
-/*
- * Double a chained hash table of mappings (@bucket, @nbuckets a power of
- * two; @index gives a mapping's bucket for n buckets), relinking every
- * entry.  On allocation failure the table stays as it is and chains just
- * get longer.  The caller holds the table's lock.
- */
-void liommu__dma_table_grow(struct liommu__dma_map ***bucket, uint64_t *nbuckets,
-			    uint64_t (*index)(const struct liommu__dma_map *m, uint64_t n));
-
-/* With @s locked: file @m in it. */
-void liommu__dma_live_link_locked(struct liommu__dma_live *s, struct liommu__dma_map *m);
-
-/* Monotonic time in nanoseconds. */
-uint64_t liommu__dma_now_ns(void);
-
 /* The calling thread's slot, 0 .. LIOMMU__DMA_SLOTS - 1: its domain
  * counter shard, fixed while the thread lives. */
 static inline unsigned int liommu__dma_slot(void)
@@ -246,11 +225,20 @@ static inline void liommu__dma_count(_Atomic uint64_t *c, uint64_t n)
 		atomic_fetch_add_explicit(c, n, memory_order_relaxed);
 }
 
-/*
- * After an invalidation wait the strategy performed: count it and, when
- * configured, busy-wait the modelled hardware latency.
- */
-void liommu__dma_flushed(struct liommu_dma *dma);
+/* After an invalidation wait the strategy performed (its cost, modelled
+ * or real, was paid inside it): count it. */
+static inline void liommu__dma_flushed(struct liommu_dma *dma)
+{
+	liommu__dma_count(&liommu__dma_ctr(dma)->flushes, 1);
+}
+
+/* ------------------------------------------------------------------ */
+/* dma-iova.c                                                          */
+/* ------------------------------------------------------------------ */
+
+/* An allocator for the instance's [iova_base, iova_limit) as dma->iova
+ * (creation only).  Return: 0, or the allocator's error. */
+int liommu__dma_iova_setup(struct liommu_dma *dma);
 
 /* IOVA space for @m->npages pages: a power of two up to the allocator's
  * cacheable maximum (so the per-thread caches serve it), else exact.
@@ -258,6 +246,10 @@ void liommu__dma_flushed(struct liommu_dma *dma);
 int liommu__dma_iova_alloc(struct liommu_dma *dma, struct liommu__dma_map *m);
 /* Give @m's IOVA back; only once no translation of it can remain. */
 void liommu__dma_iova_free(struct liommu_dma *dma, struct liommu__dma_map *m);
+
+/* ------------------------------------------------------------------ */
+/* dma-map.c                                                           */
+/* ------------------------------------------------------------------ */
 
 /* A heap copy of the request @req (a record for the live table); NULL
  * when out of memory. */
@@ -272,6 +264,13 @@ void liommu__dma_map_free(struct liommu__dma_map *m);
  */
 int liommu__dma_map_fresh(struct liommu_dma *dma, struct liommu__dma_map **mp);
 
+/* ------------------------------------------------------------------ */
+/* dma-reclaim.c                                                       */
+/* ------------------------------------------------------------------ */
+
+/* Monotonic time in nanoseconds. */
+uint64_t liommu__dma_now_ns(void);
+
 /*
  * Tell the reclaimer that something becomes due at @due_ns.  Cheap when
  * the reclaimer already runs at or before that time (one atomic load);
@@ -279,5 +278,25 @@ int liommu__dma_map_fresh(struct liommu_dma *dma, struct liommu__dma_map **mp);
  * visible to @reclaim (published under the strategy's lock).
  */
 void liommu__dma_kick(struct liommu_dma *dma, uint64_t due_ns);
+
+/* The reclaimer's life cycle, for liommu_dma_new() / _free(): init (its
+ * lock and condition variable), start (the thread; Return: 0 or a
+ * negative errno), stop (join it; nothing if it never started), fini. */
+void liommu__dma_reclaimer_init(struct liommu_dma *dma);
+int liommu__dma_reclaimer_start(struct liommu_dma *dma);
+void liommu__dma_reclaimer_stop(struct liommu_dma *dma);
+void liommu__dma_reclaimer_fini(struct liommu_dma *dma);
+
+/* ------------------------------------------------------------------ */
+/* dma-config.c                                                        */
+/* ------------------------------------------------------------------ */
+
+/*
+ * Fill dma->cfg from @cfg with the defaults of liommu/dma.h and check it
+ * against the unit (dma->unit is set); for DIRECT, a sorted and merged
+ * copy of the ranges in dma->ranges.  Return: 0, -EINVAL, -ERANGE,
+ * -ENOMEM.
+ */
+int liommu__dma_config_fill(struct liommu_dma *dma, const struct liommu_dma_config *cfg);
 
 #endif /* LIOMMU_DMA_INTERNAL_H */

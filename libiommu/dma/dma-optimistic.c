@@ -15,21 +15,21 @@
  *    PTEs cleared, one IOTLB invalidation and wait for the whole batch,
  *    then the IOVAs are freed.
  *  - time: a cached mapping is retired within @age_ns.  The reclaimer
- *    thread (dma.c) runs when the oldest entry is half the age old and
- *    retires everything at least that old in one batch, so the bound holds
+ *    thread (dma-reclaim.c) runs when the oldest entry is half the age
+ *    old and retires everything at least that old in one batch, so the bound holds
  *    with no further calls, with half the age left for scheduling delay
  *    and the invalidation itself.
  *
  * Concurrency: the cache is made of per-thread caches, one per counter
- * slot of dma.c (a thread keeps its slot; the first LIOMMU_STAT_SHARED
- * threads have one each, later threads share the last), as Linux keeps
- * its IOVA caches per CPU.  unmap() parks a mapping in the calling
- * thread's cache and map() looks in the calling thread's cache, so a
- * thread that maps and unmaps its own buffers touches its own cache's
- * lock and lines only.  A map that misses there is an ordinary miss
- * (a new IOVA), even if another thread's cache holds the buffer: that
- * entry ages out.  Each cache is a hash table plus a FIFO (oldest
- * first) under the lock of its slot's live-table shard (dma.c), held
+ * slot (dma-internal.h: a thread keeps its slot, the first
+ * LIOMMU_STAT_SHARED threads have one each, later threads share the
+ * last), as Linux keeps its IOVA caches per CPU.  unmap() parks a
+ * mapping in the calling thread's cache and map() looks in the calling
+ * thread's cache, so a thread that maps and unmaps its own buffers
+ * touches its own cache's lock and lines only.  A map that misses there
+ * is an ordinary miss (a new IOVA), even if another thread's cache holds
+ * the buffer: that entry ages out.  Each cache is a hash table plus a FIFO (oldest
+ * first) under the lock of its slot's live-table shard (dma-live.h), held
  * only for list edits: a reuse hit takes the cached record out and files
  * it as live, and an unmap takes it out of the live table and parks it,
  * each under that one lock (the front end's map_own/unmap_own hooks).
@@ -52,7 +52,7 @@
 #include <string.h>
 #include <syslog.h>
 
-#include "dma-internal.h"
+#include "dma-live.h"
 
 #define OPT_NCACHES		LIOMMU__DMA_SLOTS
 #define OPT_MIN_BUCKETS		16u
@@ -529,8 +529,9 @@ static uint64_t opt_reclaim(struct liommu_dma *dma, uint64_t now_ns)
 	for (i = 0; i < OPT_NCACHES; i++) {
 		struct opt_cache *k = &o->cache[i];
 
-		/* Every cache, under its lock: the kick protocol (dma.c) needs
-		 * this scan to see whatever was linked before it. */
+		/* Every cache, under its lock: the kick protocol
+		 * (dma-reclaim.c) needs this scan to see whatever was linked
+		 * before it. */
 		liommu__spin_lock(k->lock);
 		if (now_ns >= o->half_age)
 			pages += opt_pull_locked(o, k, UINT32_MAX, now_ns - o->half_age, &list);

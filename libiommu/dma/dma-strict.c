@@ -16,7 +16,7 @@
  *
  * No instance-wide lock on the way to the invalidation: the allocator's
  * fast path is per thread, the page table is edited with compare-and-swap,
- * the live table (dma.c) has per-shard locks.  The invalidation itself is
+ * the live table (dma-live.c) has per-shard locks.  The invalidation itself is
  * serialised by the unit (one queue), so concurrent unmaps are combined:
  * one thread at a time holds the flusher's role; a thread that finds it
  * taken adds its cleared range to the next invalidation, queues a ticket
@@ -93,7 +93,7 @@ struct strict {
 	bool flushing;
 	/*
 	 * Waiters that outlast STRICT_SPIN sleep on @cond (the invalidation
-	 * may take long: a modelled latency, the QEMU platform).  @sleepers
+	 * may take long: the model's latency, the QEMU platform).  @sleepers
 	 * is changed under @lock, so a flusher that sets tickets' states
 	 * under @lock sees every sleeper that could have read one as WAIT.
 	 */

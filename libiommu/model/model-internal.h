@@ -476,6 +476,11 @@ void liommu__model_report_fault(struct liommu_model *m, uint16_t sid, uint64_t f
 
 /* Process descriptors from IQH up to IQT (stops at an error). */
 void liommu__model_qi_run_locked(struct liommu_model *m, struct model_evq *q);
+/* The modelled invalidation latency (qi.c): the earliest completion time
+ * of an invalidation submitted now (0: no latency configured), and the
+ * busy-wait until then (0: none). */
+uint64_t liommu__model_inval_due(const struct liommu_model *m);
+void liommu__model_inval_wait(uint64_t due_ns);
 
 /* Reserved bits of a present root / context entry (spec 9.1, 9.3). */
 static inline uint64_t model_root_rsvd(const struct liommu_model *m)

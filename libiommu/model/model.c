@@ -84,6 +84,8 @@ static int config_check(const struct liommu_model_config *c)
 	if (c->context_entries > (1u << 24) || c->iotlb_entries > (1u << 24) ||
 	    c->iec_entries > (1u << 24) || c->pde_entries > (1u << 24))
 		return -EINVAL;
+	if (c->inval_latency_ns > LIOMMU_MODEL_INVAL_LATENCY_MAX_NS)
+		return -EINVAL;
 	if (!c->mem.ops || !c->mem.ops->read || !c->mem.ops->write)
 		return -EINVAL;
 	if (c->mem.direct) {

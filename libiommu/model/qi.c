@@ -13,8 +13,39 @@
  * types and device-TLB descriptors without ECAP.DT are invalid types
  * (QEMU 7.2 accepts and ignores types 3, 6 and 7).  Reserved fields are
  * checked with vtd.h's masks, the same ones QEMU uses.
+ *
+ * An invalidation takes liommu_model_config.inval_latency_ns to
+ * complete: a wait descriptor writes its status and raises its event no
+ * earlier than that after the register write that started the run (and
+ * register-based invalidation, regs.c, clears ICC / IVT no earlier than
+ * that after its write).  The queue runs in the writer's thread, so the
+ * latency is a busy-wait there with reg_lock held, as a driver polling
+ * the status would spend it: the unit's other invalidations and register
+ * accesses wait behind it, as they would behind hardware's single queue.
  */
+#include <time.h>
+
 #include "model-internal.h"
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t liommu__model_inval_due(const struct liommu_model *m)
+{
+	/* No clock read when no latency is configured (the default). */
+	return m->cfg.inval_latency_ns ? now_ns() + m->cfg.inval_latency_ns : 0;
+}
+
+void liommu__model_inval_wait(uint64_t due_ns)
+{
+	while (due_ns && now_ns() < due_ns)
+		liommu__cpu_relax();
+}
 
 /* A descriptor's verdict: DESC_OK, or the IQEI code to report (an error
  * with no IQEI detail is DESC_ERR_NODETAIL, reported as IQEI 0). */
@@ -113,12 +144,13 @@ static unsigned int do_iec(struct liommu_model *m, const struct vtd_inv_desc *d)
  * neither is a valid, if useless, wait (QEMU reports IQE).
  */
 static unsigned int do_wait(struct liommu_model *m, const struct vtd_inv_desc *d,
-			    struct model_evq *q)
+			    struct model_evq *q, uint64_t due_ns)
 {
 	/* PD (page-request drain) needs ECAP.PDS, which the model lacks. */
 	if ((d->lo & (VTD_INV_WAIT_LO_RSVD | VTD_INV_WAIT_PD)) ||
 	    (d->hi & VTD_INV_WAIT_HI_RSVD))
 		return VTD_IQEI_RSVD;
+	liommu__model_inval_wait(due_ns);
 	if (d->lo & VTD_INV_WAIT_SW) {
 		uint32_t status = (uint32_t)vtd_field_get(VTD_INV_WAIT_SDATA, d->lo);
 
@@ -132,7 +164,7 @@ static unsigned int do_wait(struct liommu_model *m, const struct vtd_inv_desc *d
 }
 
 static unsigned int do_desc(struct liommu_model *m, const struct vtd_inv_desc *d,
-			    struct model_evq *q)
+			    struct model_evq *q, uint64_t due_ns)
 {
 	/* Type bits 6:4 (lo 11:9) only exist in scalable mode. */
 	if (vtd_field_get(VTD_INV_TYPE_HI, d->lo))
@@ -147,7 +179,7 @@ static unsigned int do_desc(struct liommu_model *m, const struct vtd_inv_desc *d
 	case VTD_INV_TYPE_IEC:
 		return do_iec(m, d);
 	case VTD_INV_TYPE_WAIT:
-		return do_wait(m, d, q);
+		return do_wait(m, d, q, due_ns);
 	default:
 		return VTD_IQEI_TYPE;	/* 0, PASID types, page response ... */
 	}
@@ -167,6 +199,7 @@ void liommu__model_qi_run_locked(struct liommu_model *m, struct model_evq *q)
 {
 	uint32_t head = (uint32_t)vtd_field_get(VTD_IQ_QH, m->iqh);
 	uint32_t tail = (uint32_t)vtd_field_get(VTD_IQ_QT, m->iqt);
+	uint64_t due_ns;
 
 	if (!m->iq_entries || (m->fsts & VTD_FSTS_IQE))
 		return;
@@ -180,6 +213,8 @@ void liommu__model_qi_run_locked(struct liommu_model *m, struct model_evq *q)
 		queue_error_locked(m, VTD_IQEI_TAIL, q);
 		return;
 	}
+	/* Submitted now: every wait of this run completes at due_ns or later. */
+	due_ns = liommu__model_inval_due(m);
 	while (head != tail) {
 		struct vtd_inv_desc d;
 		unsigned int err;
@@ -189,7 +224,7 @@ void liommu__model_qi_run_locked(struct liommu_model *m, struct model_evq *q)
 			return;
 		}
 		mstat_inc(m, MS_QI_DESCS);
-		err = do_desc(m, &d, q);
+		err = do_desc(m, &d, q, due_ns);
 		if (err) {
 			/* IQH stays on the bad descriptor (6.5.2.10). */
 			queue_error_locked(m, err, q);

@@ -349,6 +349,8 @@ static void ccmd_write_locked(struct liommu_model *m)
 		caig = 0;	/* reserved granularity: nothing done, CAIG 0 */
 		break;
 	}
+	/* Complete after the modelled latency (qi.c). */
+	liommu__model_inval_wait(liommu__model_inval_due(m));
 	m->ccmd &= ~(VTD_CCMD_ICC | VTD_CCMD_CAIG);
 	m->ccmd |= vtd_field_prep(VTD_CCMD_CAIG, caig);
 }
@@ -391,6 +393,7 @@ static void iotlb_write_locked(struct liommu_model *m)
 		iaig = 0;
 		break;
 	}
+	liommu__model_inval_wait(liommu__model_inval_due(m));
 	m->iotlb_reg &= ~(VTD_IOTLB_IVT | VTD_IOTLB_IAIG);
 	m->iotlb_reg |= vtd_field_prep(VTD_IOTLB_IAIG, iaig);
 }

@@ -119,7 +119,13 @@ static int start_platform(const struct ipol_env_config *cfg, struct ipol_env *en
 
 	{
 		struct liommu_sim_config sc = { 0 };
+		struct liommu_model_config mc;
 
+		/* The modelled invalidation latency is the unit's: every
+		 * invalidation the driver waits for takes that long. */
+		liommu_model_config_default(&mc);
+		mc.inval_latency_ns = cfg->knobs.inval_latency_ns;
+		sc.model = &mc;
 		sc.mem_size = cfg->mem_size;
 		*why = "creating the sim platform";
 		ret = liommu_sim_new(&sc, &env->sim);
@@ -168,7 +174,6 @@ int ipol_env_new(const struct ipol_env_config *cfg, struct ipol_env *env,
 	dc.batch = cfg->knobs.batch;
 	dc.interval_ns = cfg->knobs.interval_ns;
 	dc.queues = cfg->knobs.queues;
-	dc.inval_latency_ns = cfg->knobs.inval_latency_ns;
 	dc.iova_limit = cfg->iova_limit;
 	if (cfg->kind == IPOL_PLATFORM_QEMU)
 		dc.iova_limit = LIOMMU_EDU_DMA_MASK + 1;

@@ -32,8 +32,9 @@ const char ipol_help_common[] =
 "      --check              exit 5 when a measured exposure breaks its strategy's bound\n"
 "Strategies:\n"
 "  -s, --strategies LIST    comma list of direct,strict,optimistic,deferred (default all)\n"
-"      --inval-latency T    modelled wait per invalidation (default 800ns on sim, 0 on\n"
-"                           qemu); T takes ns, us, ms or s\n"
+"      --inval-latency T    the sim model's time per invalidation wait (default 800ns;\n"
+"                           0 on qemu, the only value allowed there); T takes ns, us,\n"
+"                           ms or s\n"
 "      --quota N            optimistic: cached mappings (default 256)\n"
 "      --age T              optimistic: age limit of a cached mapping (default 1ms)\n"
 "      --batch N            deferred: unmaps per flush and queue (default 256)\n"
@@ -281,6 +282,12 @@ int ipol_opts_finish(struct ipol_opts *o, bool nic)
 			o->strategy[i] = true;
 	if (!o->inval_set)
 		o->knobs.inval_latency_ns = qemu ? 0 : IPOL_INVAL_LATENCY_DEFAULT_NS;
+	/* The latency is the sim model's (liommu_model_config); QEMU's
+	 * invalidations take the time they take. */
+	if (qemu && o->knobs.inval_latency_ns)
+		return ipol_usage(o->cmd, "--inval-latency: --platform qemu has no modelled "
+				  "invalidation latency (QEMU's own cost is measured); use 0 "
+				  "or --platform sim");
 	if (o->progress < 0)
 		o->progress = isatty(STDERR_FILENO);
 	if (!nic)

@@ -105,6 +105,8 @@ struct ipol_knobs {
 	unsigned int batch;
 	uint64_t interval_ns;
 	unsigned int queues;
+	/* Not a strategy's: the sim model's invalidation latency
+	 * (liommu_model_config.inval_latency_ns); 0 on qemu. */
 	uint64_t inval_latency_ns;
 };
 

@@ -137,9 +137,11 @@ struct liommu_dma_range {
  *               0 = 10 ms.
  * @queues:      DEFERRED: flush queues (threads share them by a per-thread
  *               index); 0 = 8.  The count bound applies per queue.
- * @inval_latency_ns: modelled cost of real hardware: busy-wait this long
- *               after every invalidation wait the strategy performs
- *               (0 = none, the library default).
+ *
+ * How long an invalidation takes is the hardware's business, not the
+ * strategy's: on the sim platform it is the model's
+ * liommu_model_config.inval_latency_ns (liommu/model.h, set through
+ * liommu_sim_config.model).
  */
 struct liommu_dma_config {
 	enum liommu_dma_strategy strategy;
@@ -153,7 +155,6 @@ struct liommu_dma_config {
 	unsigned int batch;
 	uint64_t interval_ns;
 	unsigned int queues;
-	uint64_t inval_latency_ns;
 };
 
 /**

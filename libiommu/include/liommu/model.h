@@ -33,7 +33,10 @@
  *    queue), in the writer's thread, under that lock: when the write
  *    returns, every descriptor up to the new tail has completed (or the
  *    queue stopped with FSTS.IQE).  Register-based invalidation (CCMD.ICC,
- *    IOTLB.IVT) likewise completes before the write returns.
+ *    IOTLB.IVT) likewise completes before the write returns.  With a
+ *    modelled invalidation latency (struct liommu_model_config
+ *    .inval_latency_ns) such a write busy-waits, under that lock, until
+ *    the latency has passed since it was made.
  *  - liommu_model_translate(), _dma_read(), _dma_write() and _msi() may be
  *    called from any number of threads concurrently with each other and
  *    with register accesses.  Cache lookups take no lock: each cache is a
@@ -203,6 +206,19 @@ typedef void (*liommu_model_event_fn)(void *priv, enum liommu_model_event ev,
  *                0 disables it.  Page-selective invalidation with IH = 1
  *                keeps these entries (spec 6.5.1.2), so a driver that
  *                frees a leaf table and sets IH is caught.
+ * @inval_latency_ns: how long an invalidation takes, 0 (none, the
+ *                default) .. LIOMMU_MODEL_INVAL_LATENCY_MAX_NS.  The
+ *                model invalidates in nanoseconds and hardware does not
+ *                (its cost cannot be measured here): an invalidation-wait
+ *                descriptor writes its status and raises its event no
+ *                earlier than this after the register write that started
+ *                the queue's run, and CCMD.ICC / IOTLB.IVT clear no
+ *                earlier than this after the write that set them.  The
+ *                wait is a busy-wait in the writer's thread with the
+ *                register lock held (the queue runs there), so any driver
+ *                sees it, and the unit's other register accesses wait
+ *                behind it as behind hardware's single queue.  Several
+ *                descriptors before one wait cost the latency once.
  * @event, @event_priv: interrupt messages (NULL = dropped; IP still set).
  * @mem:          physical memory; @mem.ops is required.
  */
@@ -234,6 +250,7 @@ struct liommu_model_config {
 	unsigned int iotlb_entries;
 	unsigned int iec_entries;
 	unsigned int pde_entries;
+	uint64_t inval_latency_ns;
 	liommu_model_event_fn event;
 	void *event_priv;
 	struct liommu_model_mem mem;
@@ -243,6 +260,8 @@ struct liommu_model_config {
  * at 0x220 (CAP.FRO = 0x22), IVA at 0xf0 and IOTLB at 0xf8 (ECAP.IRO = 0xf). */
 #define LIOMMU_MODEL_FRCD_OFFSET	0x220
 #define LIOMMU_MODEL_IVA_OFFSET		0x0f0
+/* Largest liommu_model_config.inval_latency_ns: 1 s. */
+#define LIOMMU_MODEL_INVAL_LATENCY_MAX_NS	1000000000ull
 /* VER register value (major 1, minor 0), as QEMU. */
 #define LIOMMU_MODEL_VERSION		0x10
 
@@ -252,8 +271,8 @@ struct liommu_model_config {
  * 48, 65536 domains, 2 MiB and 1 GiB pages, one fault record, MAMV 18,
  * PSI, drain, QI, IR, PT, MHMV 15, no DT, coherency off, caching mode
  * off, faults collapsed per source-id; caches of 256 context, 1024 IOTLB,
- * 256 PDE and 256 IEC entries; no event callback; no memory (set @mem
- * before liommu_model_new()).
+ * 256 PDE and 256 IEC entries; no invalidation latency; no event
+ * callback; no memory (set @mem before liommu_model_new()).
  * Context: any.
  */
 LIOMMU_EXPORT void liommu_model_config_default(struct liommu_model_config *cfg);
@@ -266,7 +285,8 @@ LIOMMU_EXPORT void liommu_model_config_default(struct liommu_model_config *cfg);
  * Return: 0; -EINVAL when the configuration is not a valid VT-d capability
  * set (no or unknown SAGAW bits, MGAW out of range, @domains not a power
  * of four in 16..65536, @nfr out of range, EIM without IR, IR without QI,
- * missing @mem.ops) or -ENOMEM.
+ * @inval_latency_ns above LIOMMU_MODEL_INVAL_LATENCY_MAX_NS, missing
+ * @mem.ops) or -ENOMEM.
  * Context: may block.
  */
 LIOMMU_EXPORT int liommu_model_new(const struct liommu_model_config *cfg,
@@ -300,7 +320,8 @@ LIOMMU_EXPORT uint64_t liommu_model_ecap(const struct liommu_model *m);
  * Offsets at or above VTD_REG_WINDOW_SIZE or not naturally aligned read
  * as zero and ignore writes.
  * Context: takes the register lock, a spin lock held for the access
- * (and, for a tail write, the run of the queue); never waits for
+ * (and, for a tail write, the run of the queue; for an invalidation, the
+ * modelled latency, a busy-wait); never waits for
  * translations in flight (an invalidation advances an epoch that a
  * racing fill rechecks, rule (2) above); does not sleep.
  */

@@ -48,7 +48,9 @@ struct liommu_sim;
  * @mem_base: physical address of the block's first byte, 4 KiB aligned;
  *            0 is allowed (and the default).  Addresses outside
  *            [@mem_base, @mem_base + @mem_size) are not memory.
- * @model:    the unit's capabilities and cache sizes; NULL =
+ * @model:    the unit's capabilities, cache sizes and invalidation
+ *            latency (@inval_latency_ns: every driver on this platform
+ *            sees its invalidations take that long); NULL =
  *            liommu_model_config_default().  Its @mem is ignored (the sim
  *            supplies its block).
  */
