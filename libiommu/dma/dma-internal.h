@@ -132,7 +132,7 @@ extern const struct liommu__dma_ops liommu__dma_deferred_ops;
 
 /*
  * Per-thread counter blocks, indexed by the thread's domain counter shard
- * (internal.h, liommu__stat_shard()): blocks 0 .. LIOMMU_STAT_SHARED - 1
+ * (driver-layer.h, liommu__stat_shard()): blocks 0 .. LIOMMU_STAT_SHARED - 1
  * are owned by one thread at a time, which updates them with a relaxed
  * load and store (no locked RMW); threads beyond those share the last
  * block and update it with relaxed RMWs.  Sums are exact once the calls
