@@ -10,8 +10,9 @@
  * increment of a shared counter to allocate, a state byte set, claimed
  * back by compare-and-swap on free, and an atomic decrement; it is what
  * any thread-safe allocator that validates frees must at least do.  A
- * second, "plain" floor does the same with non-atomic operations on a
- * thread-private counter (no thread safety at all).  Every figure is the
+ * second, "plain" floor does the same with plain loads and stores on a
+ * thread-private counter (no thread safety at all; see struct plain_floor
+ * for why its accesses are spelled as relaxed atomics).  Every figure is the
  * minimum and median over --reps repetitions, because this machine is
  * shared and absolute times drift.
  *
@@ -107,37 +108,65 @@ __attribute__((noinline)) static int floor_free(struct atomic_floor *f, uint64_t
 	return 0;
 }
 
+/*
+ * The plain floor's words are accessed with relaxed atomic loads and
+ * stores: on x86 these are the plain MOVs the name promises, and they
+ * pin the instruction sequence.  Written as ordinary C, GCC 12 -O2
+ * (whose SLP vectorizer is on at -O2) merged plain_free()'s updates of
+ * bump and ops into one 16-byte load and store; that load reads two
+ * 8-byte stores plain_alloc() had just made, which no x86 CPU forwards
+ * from the store buffer, and the next plain_alloc()'s 8-byte load read
+ * the 16-byte store.  The "plain" floor then timed two store-forwarding
+ * stalls per pair (20 + 14 cycles on this VM's AMD EPYC, family 26
+ * model 2), not bookkeeping, and came out slower than three locked
+ * instructions on a CPU whose stalls cost more than its locks
+ * (docs/performance.md, "bench-iova on AMD EPYC (2026-12-07)").
+ * Nothing here is shared between threads.
+ */
 struct plain_floor {
-	uint64_t bump;
-	uint64_t ops;
-	uint8_t state[FLOOR_SLOTS];
+	_Atomic uint64_t bump;
+	_Atomic uint64_t ops;
+	_Atomic uint8_t state[FLOOR_SLOTS];
 };
+
+static inline uint64_t ld(_Atomic uint64_t *p)
+{
+	return atomic_load_explicit(p, memory_order_relaxed);
+}
+
+static inline void st(_Atomic uint64_t *p, uint64_t v)
+{
+	atomic_store_explicit(p, v, memory_order_relaxed);
+}
 
 __attribute__((noinline)) static int plain_alloc(struct plain_floor *f, uint64_t size,
 						 uint64_t *iova)
 {
+	uint64_t v;
+
 	if (!size || size & 4095)
 		return -EINVAL;
-	*iova = f->bump;
-	f->bump += size;
-	f->state[(*iova >> 12) % FLOOR_SLOTS] = 1;
-	f->ops++;
+	v = ld(&f->bump);
+	st(&f->bump, v + size);
+	atomic_store_explicit(&f->state[(v >> 12) % FLOOR_SLOTS], 1, memory_order_relaxed);
+	st(&f->ops, ld(&f->ops) + 1);
+	*iova = v;
 	return 0;
 }
 
 __attribute__((noinline)) static int plain_free(struct plain_floor *f, uint64_t iova,
 						uint64_t size)
 {
-	uint8_t *st;
+	_Atomic uint8_t *s;
 
 	if (!size || (iova | size) & 4095)
 		return -EINVAL;
-	st = &f->state[(iova >> 12) % FLOOR_SLOTS];
-	if (!*st)
+	s = &f->state[(iova >> 12) % FLOOR_SLOTS];
+	if (!atomic_load_explicit(s, memory_order_relaxed))
 		return -ENOENT;
-	*st = 0;
-	f->bump -= size;
-	f->ops++;
+	atomic_store_explicit(s, 0, memory_order_relaxed);
+	st(&f->bump, ld(&f->bump) - size);
+	st(&f->ops, ld(&f->ops) + 1);
 	return 0;
 }
 
@@ -192,7 +221,7 @@ static void *run_loop(void *p)
 		r->err = -ENOMEM;
 		return NULL;
 	}
-	pf->bump = 1ULL << 20;
+	st(&pf->bump, 1ULL << 20);
 	/* warm-up: attach the thread cache, fill a magazine slot */
 	if (r->kind == K_BURST)
 		err = burst_loop(r->a, r->size, 8 * BURST, q, &k);
