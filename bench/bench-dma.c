@@ -431,6 +431,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-dma: --iters must be > 0, --reps 1..%d\n", MAX_REPS);
 		return 2;
 	}
+	bench_print_machine();	/* bench-stats.h: the CPU and load of every figure */
+	fflush(stdout);
 	err = env_new(&e);
 	if (err) {
 		fprintf(stderr, "bench-dma: sim set-up: %s\n", strerror(-err));

@@ -9,11 +9,20 @@
  * floor is a bump allocator with the same bookkeeping shape: an atomic
  * increment of a shared counter to allocate, a state byte set, claimed
  * back by compare-and-swap on free, and an atomic decrement; it is what
- * any thread-safe allocator that validates frees must at least do.  A
- * second, "plain" floor does the same with non-atomic operations on a
- * thread-private counter (no thread safety at all).  Every figure is the
- * minimum and median over --reps repetitions, because this machine is
- * shared and absolute times drift.
+ * any thread-safe allocator that validates frees must at least do: three
+ * locked instructions per pair, so on a given CPU it costs about three
+ * times the "locked add" of the header line.  A second, "plain" floor
+ * does the same with plain loads and stores on a thread-private counter
+ * (no thread safety at all; see struct plain_floor for why its accesses
+ * are spelled as relaxed atomics).  The allocator's fast path makes one
+ * locked instruction per pair (the free's state claim) but runs about
+ * 300 instructions, so its ratio to the floor moves with the CPU: below
+ * 1 where locked instructions are dear, well above where they are cheap
+ * (docs/performance.md, "bench-iova on AMD EPYC (2026-12-07)").  Every
+ * figure is the minimum, median and maximum over --reps repetitions,
+ * because this machine is shared and absolute times drift; the output
+ * opens with the CPU, its measured clock and locked-add cost and the load
+ * average (bench-stats.h), and ends with the load average.
  *
  * A last table times 4 KiB allocations freed in bursts of 256, DEFERRED's
  * pattern (its flush queue frees 256 IOVAs at once), on a fresh
@@ -107,37 +116,65 @@ __attribute__((noinline)) static int floor_free(struct atomic_floor *f, uint64_t
 	return 0;
 }
 
+/*
+ * The plain floor's words are accessed with relaxed atomic loads and
+ * stores: on x86 these are the plain MOVs the name promises, and they
+ * pin the instruction sequence.  Written as ordinary C, GCC 12 -O2
+ * (whose SLP vectorizer is on at -O2) merged plain_free()'s updates of
+ * bump and ops into one 16-byte load and store; that load reads two
+ * 8-byte stores plain_alloc() had just made, which no x86 CPU forwards
+ * from the store buffer, and the next plain_alloc()'s 8-byte load read
+ * the 16-byte store.  The "plain" floor then timed two store-forwarding
+ * stalls per pair (20 + 14 cycles on this VM's AMD EPYC, family 26
+ * model 2), not bookkeeping, and came out slower than three locked
+ * instructions on a CPU whose stalls cost more than its locks
+ * (docs/performance.md, "bench-iova on AMD EPYC (2026-12-07)").
+ * Nothing here is shared between threads.
+ */
 struct plain_floor {
-	uint64_t bump;
-	uint64_t ops;
-	uint8_t state[FLOOR_SLOTS];
+	_Atomic uint64_t bump;
+	_Atomic uint64_t ops;
+	_Atomic uint8_t state[FLOOR_SLOTS];
 };
+
+static inline uint64_t ld(_Atomic uint64_t *p)
+{
+	return atomic_load_explicit(p, memory_order_relaxed);
+}
+
+static inline void st(_Atomic uint64_t *p, uint64_t v)
+{
+	atomic_store_explicit(p, v, memory_order_relaxed);
+}
 
 __attribute__((noinline)) static int plain_alloc(struct plain_floor *f, uint64_t size,
 						 uint64_t *iova)
 {
+	uint64_t v;
+
 	if (!size || size & 4095)
 		return -EINVAL;
-	*iova = f->bump;
-	f->bump += size;
-	f->state[(*iova >> 12) % FLOOR_SLOTS] = 1;
-	f->ops++;
+	v = ld(&f->bump);
+	st(&f->bump, v + size);
+	atomic_store_explicit(&f->state[(v >> 12) % FLOOR_SLOTS], 1, memory_order_relaxed);
+	st(&f->ops, ld(&f->ops) + 1);
+	*iova = v;
 	return 0;
 }
 
 __attribute__((noinline)) static int plain_free(struct plain_floor *f, uint64_t iova,
 						uint64_t size)
 {
-	uint8_t *st;
+	_Atomic uint8_t *s;
 
 	if (!size || (iova | size) & 4095)
 		return -EINVAL;
-	st = &f->state[(iova >> 12) % FLOOR_SLOTS];
-	if (!*st)
+	s = &f->state[(iova >> 12) % FLOOR_SLOTS];
+	if (!atomic_load_explicit(s, memory_order_relaxed))
 		return -ENOENT;
-	*st = 0;
-	f->bump -= size;
-	f->ops++;
+	atomic_store_explicit(s, 0, memory_order_relaxed);
+	st(&f->bump, ld(&f->bump) - size);
+	st(&f->ops, ld(&f->ops) + 1);
 	return 0;
 }
 
@@ -192,7 +229,7 @@ static void *run_loop(void *p)
 		r->err = -ENOMEM;
 		return NULL;
 	}
-	pf->bump = 1ULL << 20;
+	st(&pf->bump, 1ULL << 20);
 	/* warm-up: attach the thread cache, fill a magazine slot */
 	if (r->kind == K_BURST)
 		err = burst_loop(r->a, r->size, 8 * BURST, q, &k);
@@ -303,9 +340,10 @@ static double measure(enum kind kind, struct liommu_iova *a, uint64_t size,
 	return worst / (double)iters;
 }
 
+/* One cell, min / median / max: 21 columns, a blank first. */
 static void put(const struct summary *m)
 {
-	printf(" %6.1f / %-6.1f", m->min, m->median);
+	printf(" %5.1f /%5.1f /%5.1f", m->min, m->median, m->max);
 }
 
 int main(int argc, char **argv)
@@ -342,6 +380,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "bench-iova: --iters must be > 0, --reps 1..%d\n", MAX_REPS);
 		return 2;
 	}
+	printf("bench-iova: %" PRIu64 " alloc+free pairs per thread and run, %d runs;"
+	       " ns per pair, min / median / max\n", iters, reps);
+	bench_print_machine();
+	fflush(stdout);
 	have_mb = liommu__iova_use_membarrier(true);
 
 	for (int s = 0; s < 3; s++) {
@@ -395,21 +437,18 @@ int main(int argc, char **argv)
 				mb[k] = summarize(v[k], reps);
 	}
 
-	printf("bench-iova: %" PRIu64 " alloc+free pairs per thread and run, %d runs;"
-	       " ns per pair, min / median\n", iters, reps);
 	printf("membarrier handshake: %s\n\n", have_mb ? "in use" : "unavailable");
-	printf("one thread\n%-6s %-15s %-15s %-15s %-15s %-9s %-9s %s\n", "size",
-	       " iova", " iova no-memb", " floor", " floor plain", "iova/flr", "iova/flr",
-	       "global locks");
-	printf("%-6s %-15s %-15s %-15s %-15s %-9s %-9s %s\n", "", "", "", "", "",
-	       "(min)", "(median)", "per pair");
+	printf("one thread\n%-6s %-19s %-19s %-19s %-19s %-8s %-8s %s\n", "size", " iova",
+	       " iova no-memb", " floor", " floor plain", "iova/flr", "iova/flr", "global locks");
+	printf("%-6s %-19s %-19s %-19s %-19s %-8s %-8s %s\n", "", "", "", "", "", "(min)",
+	       "(median)", "per pair");
 	for (int s = 0; s < 3; s++) {
 		printf("%-6s", names[s]);
 		put(&m[s][IOVA1]);
 		put(&m[s][NOMB1]);
 		put(&m[s][FLOOR1]);
 		put(&m[s][PLAIN1]);
-		printf("  %-8.2f %-9.2f %.2g\n", m[s][IOVA1].min / m[s][FLOOR1].min,
+		printf(" %-8.2f %-8.2f %.2g\n", m[s][IOVA1].min / m[s][FLOOR1].min,
 		       m[s][IOVA1].median / m[s][FLOOR1].median, lock1[s]);
 	}
 	/*
@@ -420,30 +459,31 @@ int main(int argc, char **argv)
 	 */
 	printf("\ntwo threads, one allocator (ns per pair per thread; speedup ="
 	       " 2-thread throughput / 1-thread)\n");
-	printf("%-6s %-15s %-15s %-15s %-8s %-8s %-8s %s\n", "size", " iova", " floor",
+	printf("%-6s %-19s %-19s %-19s %-8s %-8s %-8s %s\n", "size", " iova", " floor",
 	       " floor plain", "iova", "floor", "plain", "global locks");
-	printf("%-6s %-15s %-15s %-15s %-8s %-8s %-8s %s\n", "", "", "", "",
+	printf("%-6s %-19s %-19s %-19s %-8s %-8s %-8s %s\n", "", "", "", "",
 	       "speedup", "speedup", "speedup", "per pair");
 	for (int s = 0; s < 3; s++) {
 		printf("%-6s", names[s]);
 		put(&m[s][IOVA2]);
 		put(&m[s][FLOOR2]);
 		put(&m[s][PLAIN2]);
-		printf("  %-7.2f  %-7.2f  %-7.2f  %.2g\n",
+		printf(" %-8.2f %-8.2f %-8.2f %.2g\n",
 		       2 * m[s][IOVA1].median / m[s][IOVA2].median,
 		       2 * m[s][FLOOR1].median / m[s][FLOOR2].median,
 		       2 * m[s][PLAIN1].median / m[s][PLAIN2].median, lock2[s]);
 	}
 	printf("\nbursts: 4 KiB allocations freed %d at a time, fresh allocator per run"
 	       " (ns per pair per thread)\n", BURST);
-	printf("%-6s %-15s %-15s %-8s %-8s\n", "", " 1 thread", " 2 threads", "iova",
+	printf("%-6s %-19s %-19s %-8s %-8s\n", "", " 1 thread", " 2 threads", "iova",
 	       "plain");
-	printf("%-6s %-15s %-15s %-8s %-8s\n", "", "", "", "speedup", "speedup");
+	printf("%-6s %-19s %-19s %-8s %-8s\n", "", "", "", "speedup", "speedup");
 	printf("%-6s", "4KiB");
 	put(&mb[BURST1]);
 	put(&mb[BURST2]);
-	printf("  %-7.2f  %-7.2f\n", 2 * mb[BURST1].median / mb[BURST2].median,
+	printf(" %-8.2f %-8.2f\n\n", 2 * mb[BURST1].median / mb[BURST2].median,
 	       2 * mb[BPLAIN1].median / mb[BPLAIN2].median);
+	bench_print_load("at end");
 	return 0;
 fail:
 	fprintf(stderr, "bench-iova: liommu_iova_new: %s\n", strerror(-err));
