@@ -21,7 +21,7 @@
  * two-thread speedup shows how much parallelism the machine gave the run
  * (2.00 on two idle CPUs; this machine is shared).
  *
- * Every figure is the minimum and the median over --reps runs, the kinds
+ * Every figure is the minimum, median and maximum over --reps runs, the kinds
  * interleaved so drift hits them alike.  Two-thread figures are ns per
  * pair per thread (the slower thread's time / its pairs); the speedup is
  * the two-thread aggregate throughput over the one-thread throughput,
@@ -377,7 +377,7 @@ fail:
 
 static void put(const struct summary *m)
 {
-	printf(" %7.1f / %-7.1f", m->min, m->median);
+	printf(" %7.1f / %-7.1f / %-7.1f", m->min, m->median, m->max);
 }
 
 int main(int argc, char **argv)
@@ -461,7 +461,7 @@ int main(int argc, char **argv)
 
 	printf("bench-dma: 4 KiB map+unmap, %" PRIu64 " pairs per thread and run, %d runs,"
 	       " sim platform, no modelled invalidation latency\n", iters, reps);
-	printf("ns per pair (per thread), min / median.  ratio = strategy / floor"
+	printf("ns per pair (per thread), min / median / max.  ratio = strategy / floor"
 	       " (bump allocator + PTE store + clear);\n"
 	       "pt-ratio = strategy / pt-floor (bump allocator + the driver's"
 	       " liommu_domain_map + liommu_domain_unmap_nosync);\n"
@@ -469,9 +469,9 @@ int main(int argc, char **argv)
 	       " inv/unmap = invalidation waits per unmap (last run)\n");
 	printf("optimistic reuse hits in the first one-thread run: %" PRIu64 " of %" PRIu64
 	       " maps\n\n", reuse, iters + WARMUP);
-	printf("%-11s %-17s %-7s %-7s %-8s %-7s  %-17s %-7s %-7s %s\n", "", " 1 thread",
+	printf("%-11s %-27s %-7s %-7s %-8s %-7s  %-27s %-7s %-7s %s\n", "", " 1 thread",
 	       "ratio", "ratio", "pt-ratio", "inv/", " 2 threads", "ratio", "speedup", "inv/");
-	printf("%-11s %-17s %-7s %-7s %-8s %-7s  %-17s %-7s %-7s %s\n", "", "", "(min)",
+	printf("%-11s %-27s %-7s %-7s %-8s %-7s  %-27s %-7s %-7s %s\n", "", "", "(min)",
 	       "(med)", "(med)", "unmap", "", "(med)", "", "unmap");
 	for (k = 0; k < NKINDS; k++) {
 		printf("%-11s", kind_name[k]);
@@ -483,8 +483,8 @@ int main(int argc, char **argv)
 		printf(" %-7.2f %-7.2f %.3f\n", m[1][k].median / m[1][K_FLOOR].median,
 		       2 * m[0][k].median / m[1][k].median, inv[1][k]);
 	}
-	printf("\ncache line handed from one thread's CPU to the other's: %.1f / %.1f ns"
-	       " (min / median, one way)\n", ho.min, ho.median);
+	printf("\ncache line handed from one thread's CPU to the other's: %.1f / %.1f / %.1f ns"
+	       " (min / median / max, one way)\n", ho.min, ho.median, ho.max);
 out:
 	liommu_unit_free(e.unit);
 	liommu_sim_free(e.sim);
