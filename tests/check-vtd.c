@@ -173,7 +173,7 @@ START_TEST(root_and_context_entries)
 
 	ck_assert_uint_eq(ce.lo, 0x1234001ULL);
 	ck_assert_uint_eq(ce.hi, 0x2a02ULL);
-	/* The Linux 6.1 trace in shared/data logs the same layout:
+	/* tests/data/traces/linux-6.1-q35-strict.trace logs the same layout:
 	 * "q0=0x77c0001 q1=0x202" is a context entry for DID 2, AW 2. */
 	ck_assert_uint_eq(vtd_field_get(VTD_CTX_HI_DID, 0x202), 2);
 	ck_assert_uint_eq(vtd_field_get(VTD_CTX_HI_AW, 0x202), 2);

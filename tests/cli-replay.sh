@@ -121,20 +121,17 @@ expect_field "$tmp/x.csv" strategy direct inv_waits 0
 	fail "optimistic reused nothing in the excerpt"
 ok
 
-# The real capture: every event replays under every strategy.
-# ../shared sits beside the checkout (CI, and the development tree).
-REAL=$top_src/../shared/data/traces/linux-6.1-q35-strict.trace
-if [ -r "$REAL" ]; then
-	expect_exit 0 "$IP" replay --csv "$REAL"
-	cp "$tmp/out" "$tmp/r.csv"
-	for s in direct strict optimistic deferred; do
-		expect_field "$tmp/r.csv" strategy $s trace_maps 924
-		expect_field "$tmp/r.csv" strategy $s trace_unmaps 326
-		expect_field "$tmp/r.csv" strategy $s unmatched_unmaps 0
-	done
-	# strict waits once per traced unmap, as Linux's strict mode did
-	expect_field "$tmp/r.csv" strategy strict inv_waits 326
-else
-	echo "note: $REAL not readable, real-trace replay skipped"
-fi
+# The real capture (tests/data/README.md): every event replays under
+# every strategy.  It is part of the tree: missing, it fails the test.
+REAL=$DATA/linux-6.1-q35-strict.trace
+[ -r "$REAL" ] || fail "$REAL missing or unreadable"
+expect_exit 0 "$IP" replay --csv "$REAL"
+cp "$tmp/out" "$tmp/r.csv"
+for s in direct strict optimistic deferred; do
+	expect_field "$tmp/r.csv" strategy $s trace_maps 924
+	expect_field "$tmp/r.csv" strategy $s trace_unmaps 326
+	expect_field "$tmp/r.csv" strategy $s unmatched_unmaps 0
+done
+# strict waits once per traced unmap, as Linux's strict mode did
+expect_field "$tmp/r.csv" strategy strict inv_waits 326
 echo "cli-replay: $checks checks passed"

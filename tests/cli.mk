@@ -8,7 +8,7 @@ check_PROGRAMS += tests/check-cli
 tests_check_cli_SOURCES = tests/runner.c tests/check-cli.c \
 	tools/iommu-policy/trace.c tools/iommu-policy/plan.c
 tests_check_cli_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/tools/iommu-policy \
-	-DCHECK_SUITE=cli_suite
+	-DCHECK_SUITE=cli_suite -DIPOL_TOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_check_cli_CFLAGS = $(TEST_CFLAGS)
 tests_check_cli_LDADD = $(CHECK_LIBS)
 
