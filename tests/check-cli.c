@@ -3,7 +3,8 @@
  * check-cli.c - the pure parts of iommu-policy: the trace parser (every
  * accepted form and every rejection, with its line number), the replay
  * plan (domain inference, splitting of partial unmaps, hand-worked
- * examples, the real Linux capture).  The end-to-end runs, output
+ * examples, the real Linux capture) and the limits of the replay
+ * platform (replay-check.c), each rejection with its line.  The end-to-end runs, output
  * formats and hand-computed replay counters are the shell tests
  * tests/cli-*.sh.
  */
@@ -247,6 +248,20 @@ static const struct bad bad_inputs[] = {
 	  "op,iova,size,paddr\n\nmap,0x1000,100,0x0\n", 3, "multiple of 4096" },
 	{ "csv unmap of size 0", IPOL_TRACE_AUTO,
 	  "op,iova,size,paddr\nunmap,0x1000,0,\n", 2, "size 0" },
+	{ "csv map of size 0", IPOL_TRACE_AUTO,
+	  "op,iova,size,paddr\nmap,0x1000,0,0x0\n", 2, "map of size 0" },
+	{ "csv map iova + size wraps", IPOL_TRACE_AUTO,
+	  "op,iova,size,paddr\nmap,0xfffffffffffff000,0x2000,0x0\n", 2, "wraps past 2^64" },
+	{ "csv map paddr + size wraps", IPOL_TRACE_AUTO,
+	  "op,iova,size,paddr\nmap,0x1000,0x2000,0xfffffffffffff000\n", 2, "map paddr" },
+	{ "csv unmap iova + size wraps", IPOL_TRACE_AUTO,
+	  "op,iova,size,paddr\nunmap,0xffffffffffffe000,0x4000,\n", 2, "unmap range" },
+	{ "unmap iova + unmapped_size wraps", IPOL_TRACE_FTRACE,
+	  "  a-1 [000] ..... 1.0: unmap: IOMMU: iova=0xffffffffffffe000 - 0xfffffffffffff000 size=4096 unmapped_size=8192\n",
+	  1, "unmapped_size wraps" },
+	{ "lost-event counts over 2^64", IPOL_TRACE_FTRACE,
+	  "CPU:0 [LOST 18446744073709551615 EVENTS]\n"
+	  "CPU:1 [LOST 1 EVENTS]\n", 2, "lost-event counts" },
 };
 
 START_TEST(rejection_has_line_and_reason)
@@ -464,6 +479,203 @@ START_TEST(plan_real_capture_resolves_every_unmap)
 }
 END_TEST
 
+START_TEST(plan_csv_domains_are_bounded)
+{
+	/* 1024 address spaces, as inference allows; the 1025th is refused. */
+	size_t cap = 64 + 1100 * 40, len = 0;
+	char *text = malloc(cap);
+	struct ipol_trace t;
+	struct ipol_trace_error err;
+	struct ipol_plan *pl = NULL;
+	unsigned long line;
+	char msg[200];
+	int d;
+
+	ck_assert_ptr_nonnull(text);
+	len += (size_t)snprintf(text + len, cap - len, "op,iova,size,paddr,domain\n");
+	for (d = 0; d < 1100; d++)
+		len += (size_t)snprintf(text + len, cap - len, "map,0x1000,4096,0x0,%d\n", d);
+	memset(&t, 0, sizeof(t));
+	ck_assert_int_eq(ipol_trace_parse(text, len, IPOL_TRACE_AUTO, &t, &err), 0);
+	ck_assert_int_eq(ipol_plan_build(&t, &pl, &line, msg, sizeof(msg)), -EINVAL);
+	ck_assert_uint_eq(line, 1026);
+	ck_assert_ptr_nonnull(strstr(msg, "more than 1024 distinct domains"));
+	ck_assert_ptr_null(pl);
+	ipol_trace_free(&t);
+	free(text);
+}
+END_TEST
+
+/* ------------------------------------------------------------------ */
+/* Limits of the replay platform (replay-check.c)                      */
+/* ------------------------------------------------------------------ */
+
+/* Small limits, so that tests cross them with a few lines. */
+static const struct ipol_replay_limits small_limits = {
+	.addr_width = 20,
+	.iova_space = 1u << 20,
+	.max_paddr = 64u << 20,
+	.max_live = 16u << 10,
+	.iova_alloc = true,
+};
+
+/* Parse and plan @text (both must succeed), then check it against @lim. */
+static int check_limits(const char *text, const struct ipol_replay_limits *lim,
+			unsigned long *line, char *msg, size_t msglen)
+{
+	struct ipol_trace t;
+	struct ipol_trace_error err;
+	struct ipol_plan *pl = NULL;
+	int ret;
+
+	ck_assert_int_eq(parse(text, IPOL_TRACE_AUTO, &t, &err), 0);
+	ck_assert_int_eq(ipol_plan_build(&t, &pl, line, msg, msglen), 0);
+	ret = ipol_replay_check(&t, pl, lim, line, msg, msglen);
+	ipol_plan_free(pl);
+	ipol_trace_free(&t);
+	return ret;
+}
+
+START_TEST(limit_map_larger_than_the_address_width)
+{
+	/* The map of the issue: 2^63 bytes, far beyond any VT-d width. */
+	const char *text = "op,iova,size,paddr\n"
+			   "map,0x10000,4096,0x0\n"
+			   "map,0x0,0x8000000000000000,0x0\n";
+	struct ipol_replay_limits lim = small_limits;
+	unsigned long line;
+	char msg[320];
+
+	lim.addr_width = 48;
+	lim.iova_space = (1ull << 48) - (1u << 20);
+	lim.max_paddr = 1ull << 40;
+	lim.max_live = 1ull << 40;
+	ck_assert_int_eq(check_limits(text, &lim, &line, msg, sizeof(msg)), -EINVAL);
+	ck_assert_uint_eq(line, 3);
+	ck_assert_msg(strstr(msg, "map size 0x8000000000000000 bytes (8 EiB) is larger than "
+			     "the replayed unit's I/O address space: 48-bit address width"),
+		      "%s", msg);
+	/* direct allocates no IOVA: the same map then ends above the memory. */
+	lim.iova_alloc = false;
+	ck_assert_int_eq(check_limits(text, &lim, &line, msg, sizeof(msg)), -EINVAL);
+	ck_assert_uint_eq(line, 3);
+	ck_assert_msg(strstr(msg, "ends above 0x10000000000 bytes (1 TiB), the most physical "
+			     "memory"), "%s", msg);
+}
+END_TEST
+
+START_TEST(limit_map_beyond_the_sim_memory)
+{
+	const char *text = "op,iova,size,paddr\n"
+			   "map,0x0,4096,0x3fff000\n"	/* ends at 64 MiB: fine */
+			   "map,0x1000,8192,0x3fff000\n";	/* one page beyond */
+	unsigned long line;
+	char msg[320];
+
+	ck_assert_int_eq(check_limits(text, &small_limits, &line, msg, sizeof(msg)), -EINVAL);
+	ck_assert_uint_eq(line, 3);
+	ck_assert_msg(strstr(msg, "map of physical [0x3fff000, 0x4001000) ends above "
+			     "0x4000000 bytes (64 MiB)"), "%s", msg);
+}
+END_TEST
+
+START_TEST(limit_live_mappings_count_what_unmaps_left)
+{
+	/* 16 KiB may be live.  The partial unmap frees 4 KiB of A, so C
+	 * fits; D is one page too many. */
+	const char *text = "op,iova,size,paddr\n"
+			   "map,0x10000,8192,0x0\n"		/* A: 8 KiB live */
+			   "map,0x20000,8192,0x0\n"		/* B: 16 KiB */
+			   "unmap,0x10000,4096,\n"		/* 12 KiB */
+			   "map,0x30000,4096,0x0\n"		/* C: 16 KiB */
+			   "map,0x40000,4096,0x0\n";		/* D: 20 KiB */
+	struct ipol_replay_limits lim = small_limits;
+	unsigned long line;
+	char msg[320];
+
+	ck_assert_int_eq(check_limits(text, &lim, &line, msg, sizeof(msg)), -EINVAL);
+	ck_assert_uint_eq(line, 6);
+	ck_assert_msg(strstr(msg, "live mappings of all address spaces add up to 0x5000 "
+			     "bytes (20 KiB) at this map, more than 0x4000 bytes (16 KiB), "
+			     "the most the replay sizes"), "%s", msg);
+	/* When the IOVA space is the tighter limit, it is the one named. */
+	lim.max_live = 1u << 20;
+	lim.iova_space = 12u << 10;
+	ck_assert_int_eq(check_limits(text, &lim, &line, msg, sizeof(msg)), -EINVAL);
+	ck_assert_uint_eq(line, 3);
+	ck_assert_msg(strstr(msg, "the I/O address space the strategies allocate from"),
+		      "%s", msg);
+	/* ... unless only direct runs, which allocates none. */
+	lim.iova_alloc = false;
+	ck_assert_int_eq(check_limits(text, &lim, &line, msg, sizeof(msg)), 0);
+}
+END_TEST
+
+START_TEST(limit_unmap_sizes_over_2_64)
+{
+	const char *text = "op,iova,size,paddr\n"
+			   "map,0x10000,4096,0x0\n"
+			   "unmap,0x0,0xfffffffffffff000,\n"
+			   "unmap,0x0,0x2000,\n";
+	unsigned long line;
+	char msg[320];
+
+	ck_assert_int_eq(check_limits(text, &small_limits, &line, msg, sizeof(msg)), -EINVAL);
+	ck_assert_uint_eq(line, 4);
+	ck_assert_ptr_nonnull(strstr(msg, "unmap sizes add up to more than 2^64 bytes"));
+}
+END_TEST
+
+START_TEST(limit_need_is_the_peak)
+{
+	/* small.csv's shape: A (1 page), B (2 pages, split by its unmaps). */
+	struct ipol_plan_info in;
+	struct ipol_plan *pl = plan_of("op,iova,size,paddr\n"
+				       "map,0x10000,4096,0x100000\n"
+				       "map,0x20000,8192,0x200000\n"
+				       "unmap,0x20000,4096,\n"
+				       "unmap,0x21000,4096,\n"
+				       "map,0x30000,4096,0x300000\n", &in);
+	struct ipol_replay_need need;
+	uint64_t reserve;
+
+	ipol_replay_need(pl, &need);
+	ck_assert_uint_eq(need.peak_live_bytes, 12288);
+	ck_assert_uint_eq(need.peak_live_pieces, 3);
+	/* Whole 2 MiB blocks, twice what the live mappings could need. */
+	reserve = ipol_replay_table_reserve(&need);
+	ck_assert_uint_eq(reserve % (2u << 20), 0);
+	ck_assert_uint_ge(reserve, 2 * (12288 / 512 + 3 * 3 * 4096));
+	ipol_plan_free(pl);
+}
+END_TEST
+
+START_TEST(limit_real_capture_is_within)
+{
+	char path[4096];
+	struct ipol_trace t = { 0 };
+	struct ipol_trace_error err = { 0 };
+	struct ipol_plan *pl;
+	struct ipol_replay_limits lim = {
+		.addr_width = 48, .iova_space = (1ull << 48) - (1u << 20),
+		.max_paddr = 1ull << 40, .max_live = 1ull << 40, .iova_alloc = true,
+	};
+	unsigned long line;
+	char msg[320];
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/tests/data/traces/linux-6.1-q35-strict.trace",
+		 top_srcdir());
+	ret = ipol_trace_load(path, IPOL_TRACE_AUTO, &t, &err);
+	ck_assert_msg(ret == 0, "%s: %s (%d)", path, err.msg, ret);
+	ck_assert_int_eq(ipol_plan_build(&t, &pl, &line, msg, sizeof(msg)), 0);
+	ret = ipol_replay_check(&t, pl, &lim, &line, msg, sizeof(msg));
+	ck_assert_msg(ret == 0, "line %lu: %s", line, msg);
+	ipol_plan_free(pl);
+	ipol_trace_free(&t);
+}
+END_TEST
+
 Suite *cli_suite(void);
 
 Suite *cli_suite(void)
@@ -490,6 +702,16 @@ Suite *cli_suite(void)
 	tcase_add_test(tc, plan_infers_domains_sharing_iovas);
 	tcase_add_test(tc, plan_csv_domain_overlap_is_an_error);
 	tcase_add_test(tc, plan_real_capture_resolves_every_unmap);
+	tcase_add_test(tc, plan_csv_domains_are_bounded);
+	suite_add_tcase(s, tc);
+
+	tc = tcase_create("replay_limits");
+	tcase_add_test(tc, limit_map_larger_than_the_address_width);
+	tcase_add_test(tc, limit_map_beyond_the_sim_memory);
+	tcase_add_test(tc, limit_live_mappings_count_what_unmaps_left);
+	tcase_add_test(tc, limit_unmap_sizes_over_2_64);
+	tcase_add_test(tc, limit_need_is_the_peak);
+	tcase_add_test(tc, limit_real_capture_is_within);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -93,6 +93,51 @@ bad bad-map-no-paddr.ftrace 4 'map event: expected "paddr='
 bad bad-op.csv 3 'op must be "map" or "unmap"'
 bad bad-overlap.csv 5 'map of .* overlaps a live mapping of domain 1'
 bad bad-misaligned.csv 3 'map iova 0x1800 is not 4 KiB aligned'
+
+# Well-formed traces beyond the replay platform's limits: refused before
+# anything runs, with the line and the limit (docs/iommu-policy.md,
+# "Limits of a replay"), never a failure half-way (exit 1).
+bad bad-map-too-large.csv 6 "map size 0x8000000000000000 bytes (8 EiB) is larger than the replayed unit's I/O address space: 48-bit address width, 0xfffffff00000 bytes (256 TiB) above the first MiB"
+# direct allocates no IOVA; the map still ends above the sim's memory.
+expect_exit 3 "$IP" replay -s direct "$DATA/bad-map-too-large.csv"
+grep -q 'bad-map-too-large.csv:6: map of physical \[0x0, 0x8000000000000000) ends above 0x10000000000 bytes (1 TiB), the most physical memory the replay gives the sim platform' \
+	"$tmp/err" || { cat "$tmp/err"; fail "direct: beyond the sim memory"; }
+ok
+printf 'op,iova,size,paddr\nmap,0x0,0x1000,0xfffffff000\nmap,0x1000,0x2000,0xfffffff000\n' \
+	>"$tmp/mem.csv"
+expect_exit 3 "$IP" replay "$tmp/mem.csv"
+grep -q 'mem.csv:3: map of physical \[0xfffffff000, 0x10000001000) ends above 0x10000000000 bytes (1 TiB)' \
+	"$tmp/err" || { cat "$tmp/err"; fail "beyond the sim memory"; }
+ok
+# 1025 live maps of 1 GiB (one domain, aliasing the same memory): the
+# 1025th passes the 1 TiB the page-table reserve is sized for.
+awk 'BEGIN { print "op,iova,size,paddr";
+	for (i = 0; i < 1100; i++) printf "map,%.0f,%.0f,0x0\n", i * 2^30, 2^30 }' >"$tmp/live.csv"
+expect_exit 3 "$IP" replay "$tmp/live.csv"
+grep -q 'live.csv:1026: live mappings of all address spaces add up to 0x10040000000 bytes (1.001 TiB) at this map, more than 0x10000000000 bytes (1 TiB), the most the replay sizes' \
+	"$tmp/err" || { cat "$tmp/err"; fail "live mappings over the limit"; }
+ok
+awk 'BEGIN { print "op,iova,size,paddr,domain";
+	for (i = 0; i < 1025; i++) printf "map,0x1000,4096,0x0,%d\n", i }' >"$tmp/doms.csv"
+expect_exit 3 "$IP" replay "$tmp/doms.csv"
+grep -q 'doms.csv:1026: more than 1024 distinct domains' "$tmp/err" ||
+	{ cat "$tmp/err"; fail "domains over the limit"; }
+ok
+printf 'op,iova,size,paddr\nunmap,0x0,0xfffffffffffff000,\nunmap,0x0,0x1000,\n' >"$tmp/unmaps.csv"
+expect_exit 3 "$IP" replay "$tmp/unmaps.csv"
+grep -q 'unmaps.csv:3: unmap sizes add up to more than 2^64 bytes' "$tmp/err" ||
+	{ cat "$tmp/err"; fail "unmap sizes over 2^64"; }
+ok
+# Within the limits, aliasing traces replay: 600 live maps of the same
+# 64 MiB at a 4 KiB offset (no superpage fits) need 75 MiB of page
+# tables, more than the 64 MiB the traced memory spans; the sim is given
+# the room (this failed with "Cannot allocate memory", exit 1).
+awk 'BEGIN { print "op,iova,size,paddr";
+	for (i = 0; i < 600; i++) printf "map,%.0f,%.0f,0x1000\n", i * 2^26, 2^26 }' >"$tmp/alias.csv"
+expect_exit 0 "$IP" replay --csv -s strict,direct "$tmp/alias.csv"
+expect_field "$tmp/out" strategy strict peak_mapped_bytes $((600 * 67108864))
+# direct maps the traced memory, not the page-table reserve
+expect_field "$tmp/out" strategy direct peak_mapped_bytes $((66 * 1048576))
 expect_exit 3 "$IP" replay --format csv "$DATA/small.ftrace"
 grep -q 'small.ftrace:7: expected the CSV header' "$tmp/err" || fail "forced CSV on ftrace"
 expect_exit 3 "$IP" replay "$tmp/does-not-exist"

@@ -6,7 +6,8 @@
 # -fsanitize=fuzzer.
 check_PROGRAMS += tests/check-cli
 tests_check_cli_SOURCES = tests/runner.c tests/check-cli.c \
-	tools/iommu-policy/trace.c tools/iommu-policy/plan.c
+	tools/iommu-policy/trace.c tools/iommu-policy/plan.c \
+	tools/iommu-policy/replay-check.c
 tests_check_cli_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/tools/iommu-policy \
 	-DCHECK_SUITE=cli_suite -DIPOL_TOP_SRCDIR='"$(abs_top_srcdir)"'
 tests_check_cli_CFLAGS = $(TEST_CFLAGS)
@@ -30,7 +31,8 @@ fuzz-trace:
 			-I$(top_srcdir)/tools/iommu-policy \
 			$(top_srcdir)/tests/fuzz/fuzz-trace.c \
 			$(top_srcdir)/tools/iommu-policy/trace.c \
-			$(top_srcdir)/tools/iommu-policy/plan.c -o tests/fuzz/fuzz-trace && \
+			$(top_srcdir)/tools/iommu-policy/plan.c \
+			$(top_srcdir)/tools/iommu-policy/replay-check.c -o tests/fuzz/fuzz-trace && \
 		./tests/fuzz/fuzz-trace -max_total_time=$(FUZZ_TIME) -max_len=16384 \
 			tests/fuzz/corpus-trace $(top_srcdir)/tests/data/traces; \
 	else \

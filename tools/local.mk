@@ -16,6 +16,7 @@ IPOL_CORE_SOURCES = \
 	tools/iommu-policy/probe.c \
 	tools/iommu-policy/nic.c \
 	tools/iommu-policy/replay.c \
+	tools/iommu-policy/replay-check.c \
 	tools/iommu-policy/output.c \
 	tools/iommu-policy/plot.c \
 	tools/iommu-policy/progress.c \

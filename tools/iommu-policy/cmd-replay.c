@@ -50,7 +50,7 @@ int ipol_cmd_replay(int argc, char **argv)
 	struct ipol_progress prog;
 	struct ipol_opts o;
 	const char *path;
-	char *pathdup = NULL, msg[200];
+	char *pathdup = NULL, msg[320];
 	unsigned long line;
 	size_t nrows = 0;
 	int c, ret, s;
@@ -110,6 +110,22 @@ int ipol_cmd_replay(int argc, char **argv)
 			ipol_err("%s: planning the replay: %s", path, strerror(-ret));
 		ipol_trace_free(&t);
 		return ret == -EINVAL ? IPOL_EXIT_INPUT : IPOL_EXIT_FAILURE;
+	}
+
+	/* The platform's limits, before anything runs: a trace beyond them
+	 * is bad input (exit 3), not a failure of the replay. */
+	{
+		struct ipol_replay_limits lim;
+		bool iova_alloc = false;
+
+		for (s = 0; s < LIOMMU_DMA_NR_STRATEGIES; s++)
+			iova_alloc |= o.strategy[s] && s != LIOMMU_DMA_DIRECT;
+		ipol_replay_limits(iova_alloc, &lim);
+		if (ipol_replay_check(&t, plan, &lim, &line, msg, sizeof(msg))) {
+			ipol_err("%s:%lu: %s", path, line, msg);
+			ret = IPOL_EXIT_INPUT;
+			goto out;
+		}
 	}
 
 	rep.rows = calloc(LIOMMU_DMA_NR_STRATEGIES, sizeof(*rep.rows));

@@ -181,6 +181,8 @@ int ipol_env_new(const struct ipol_env_config *cfg, struct ipol_env *env,
 		/* Everything the buffers can live in, mapped up front. */
 		range.pa = env->mem_base;
 		range.len = env->mem_size;
+		if (cfg->direct_size && cfg->direct_size < range.len)
+			range.len = cfg->direct_size;
 		dc.ranges = &range;
 		dc.nranges = 1;
 	}

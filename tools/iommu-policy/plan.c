@@ -298,6 +298,9 @@ static int plan_map(struct ipol_plan *pl, const struct ipol_trace_event *ev,
 		for (i = 0; i < pl->nsp && !s; i++)
 			if (pl->sp[i].csv_domain == ev->domain)
 				s = &pl->sp[i];
+		if (!s && pl->nsp == MAX_SPACES)
+			return too_much(pl, ev, line, msg, msglen,
+					"more than 1024 distinct domains");
 		if (!s && !(s = new_space(pl, ev->domain)))
 			return -ENOMEM;
 		if (overlaps(pl, s, ev->iova, ev->size)) {

@@ -138,6 +138,9 @@ struct ipol_env {
  *             to MiB, at most 2 GiB).
  * @iova_limit: highest IOVA + 1 for the strategy (0 = the unit's width;
  *             qemu: edu's 28-bit DMA mask is always applied).
+ * @direct_size: direct: bytes from the memory's start it maps up front
+ *             (0 = all of it); replay gives the sim more memory than the
+ *             traced buffers span, for page tables only.
  */
 struct ipol_env_config {
 	enum ipol_platform_kind kind;
@@ -145,6 +148,7 @@ struct ipol_env_config {
 	struct ipol_knobs knobs;
 	uint64_t mem_size;
 	uint64_t iova_limit;
+	uint64_t direct_size;
 };
 
 /*
@@ -391,6 +395,49 @@ int ipol_plan_build(const struct ipol_trace *t, struct ipol_plan **out,
 		    unsigned long *line, char *msg, size_t msglen);
 void ipol_plan_free(struct ipol_plan *plan);
 void ipol_plan_get_info(const struct ipol_plan *plan, struct ipol_plan_info *info);
+
+/*
+ * The platform's limits on a replayed trace (replay-check.c checks them,
+ * ipol_replay_limits() in replay.c fills them for the sim the replay
+ * runs on; docs/iommu-policy.md, "Limits of a replay").
+ * @addr_width: the replayed unit's address width in bits.
+ * @iova_space: bytes of IOVA the strategies hand out: [first MiB, 2^width).
+ * @max_paddr:  traced paddr + size must not pass this: the most physical
+ *              memory the replay gives the sim.
+ * @max_live:   live mappings (all address spaces) must not add up to more:
+ *              what the sim's page-table reserve is sized for.
+ * @iova_alloc: a strategy that allocates IOVAs runs (all but direct), so
+ *              @iova_space applies.
+ */
+struct ipol_replay_limits {
+	unsigned int addr_width;
+	uint64_t iova_space;
+	uint64_t max_paddr;
+	uint64_t max_live;
+	bool iova_alloc;
+};
+
+/* The most the trace keeps mapped at once, in bytes and plan pieces. */
+struct ipol_replay_need {
+	uint64_t peak_live_bytes;
+	uint64_t peak_live_pieces;
+};
+
+#define IPOL_REPLAY_MAX_PADDR	(1ull << 40)	/* 1 TiB */
+#define IPOL_REPLAY_MAX_LIVE	(1ull << 40)	/* 1 TiB */
+
+void ipol_replay_limits(bool iova_alloc, struct ipol_replay_limits *lim);
+/*
+ * Check @t (and @plan, built from it) against @lim.  Return 0, or -EINVAL
+ * with *@line (the trace line where a limit is crossed) and @msg (which
+ * limit, and by how much).
+ */
+int ipol_replay_check(const struct ipol_trace *t, const struct ipol_plan *plan,
+		      const struct ipol_replay_limits *lim, unsigned long *line,
+		      char *msg, size_t msglen);
+void ipol_replay_need(const struct ipol_plan *plan, struct ipol_replay_need *need);
+/* Sim memory to add for the page tables of @need at worst (4 KiB pages). */
+uint64_t ipol_replay_table_reserve(const struct ipol_replay_need *need);
 
 /* Replay @plan under @strategy on a fresh sim; fill @res. */
 int ipol_replay_run(const struct ipol_plan *plan, enum liommu_dma_strategy strategy,

@@ -49,6 +49,7 @@
 #include <string.h>
 
 #include <liommu/dma.h>
+#include <liommu/model.h>
 
 #include "plan.h"
 #include "policy.h"
@@ -87,6 +88,24 @@ static uint64_t seg_len(const struct ipol_plan_rec *r, uint32_t k)
 	return end - seg_off(r, k);
 }
 
+void ipol_replay_limits(bool iova_alloc, struct ipol_replay_limits *lim)
+{
+	struct liommu_model_config mc;
+
+	/* The sim unit of ipol_env_new(): the model's default capabilities,
+	 * whose widest address width the driver picks (MGAW). */
+	liommu_model_config_default(&mc);
+	memset(lim, 0, sizeof(*lim));
+	lim->addr_width = mc.mgaw;
+	lim->iova_space = (mc.mgaw >= 64 ? UINT64_MAX : (1ull << mc.mgaw)) -
+			  LIOMMU_DMA_DEFAULT_IOVA_BASE;
+	lim->max_paddr = IPOL_REPLAY_MAX_PADDR;
+	if (mc.haw < 64 && (1ull << mc.haw) < lim->max_paddr)
+		lim->max_paddr = 1ull << mc.haw;	/* what the unit can address */
+	lim->max_live = IPOL_REPLAY_MAX_LIVE;
+	lim->iova_alloc = iova_alloc;
+}
+
 int ipol_replay_run(const struct ipol_plan *pl, enum liommu_dma_strategy strategy,
 		    const struct ipol_knobs *knobs, struct ipol_result *res,
 		    const char **why)
@@ -98,6 +117,7 @@ int ipol_replay_run(const struct ipol_plan *pl, enum liommu_dma_strategy strateg
 	};
 	const enum liommu_dma_dir dir = LIOMMU_DMA_BIDIRECTIONAL;
 	struct ipol_env env;
+	struct ipol_replay_need need;
 	struct liommu_dma_sg *sg = NULL;
 	uint64_t *iova = NULL, nseg = 0, t0, t1, start, map_ns = 0, unmap_ns = 0;
 	uint64_t map_calls = 0, unmap_calls = 0;
@@ -107,10 +127,19 @@ int ipol_replay_run(const struct ipol_plan *pl, enum liommu_dma_strategy strateg
 
 	memset(res, 0, sizeof(*res));
 	res->strategy = strategy;
-	/* Physical memory from 0 up to the highest traced page, 2 MiB aligned. */
-	ec.mem_size = (pl->info.max_paddr_end + (2u << 20) - 1) & ~((2ull << 20) - 1);
-	if (ec.mem_size < (64ull << 20))
-		ec.mem_size = 64ull << 20;
+	/*
+	 * Physical memory from 0 up to the highest traced page, 2 MiB
+	 * aligned (what direct maps), then room for the page tables of the
+	 * most the trace keeps mapped: traced paddrs may alias (several
+	 * domains, or one buffer mapped many times), so the live mappings
+	 * can need more tables than the traced memory could hold.
+	 * ipol_replay_check() has bounded both.
+	 */
+	ec.direct_size = (pl->info.max_paddr_end + (2u << 20) - 1) & ~((2ull << 20) - 1);
+	if (ec.direct_size < (64ull << 20))
+		ec.direct_size = 64ull << 20;
+	ipol_replay_need(pl, &need);
+	ec.mem_size = ec.direct_size + ipol_replay_table_reserve(&need);
 
 	nseg = pl->info.segments;
 	for (k = 0; k < pl->nrecs; k++)

@@ -421,6 +421,8 @@ static int parse_ftrace_line(struct ipol_trace *t, const char *s, size_t len,
 	uint64_t ts, lost;
 
 	if (parse_lost(s, len, &lost)) {
+		if (t->lost_events + lost < t->lost_events)
+			return fail(err, line, "lost-event counts add up to more than 2^64");
 		t->lost_events += lost;
 		return 0;
 	}
