@@ -74,7 +74,11 @@ START_TEST(ftrace_events_parsed_others_skipped)
 	ck_assert_uint_eq(t.ev[0].paddr, 0);
 	ck_assert_uint_eq(t.ev[0].line, 5);
 	ck_assert_uint_eq(t.ev[0].ts_ns, 1754501000ull);
-	ck_assert_int_eq(t.ev[0].domain, -1);
+	/* The vtd_map kprobe line before it names its domain. */
+	ck_assert_int_eq(t.ev[0].domain, 0);
+	ck_assert_int_eq(t.ev[0].dom_src, IPOL_TRACE_DOM_KPROBE);
+	ck_assert_uint_eq(t.dom_ptr[0], 0xffff888007796710ull);
+	ck_assert_int_eq(t.ev[1].domain, -1);
 	ck_assert_int_eq(t.ev[1].op, IPOL_TRACE_UNMAP);
 	ck_assert_uint_eq(t.ev[1].iova, 0xfff3e000);
 	ck_assert_uint_eq(t.ev[1].size, 4096);

@@ -148,7 +148,7 @@ expect_exit 3 "$IP" replay "$tmp/empty.trace"
 grep -q 'no map or unmap events' "$tmp/err" || fail "empty trace message"
 
 # An unedited excerpt of a real Linux 6.1 capture (other events, kprobes,
-# two address spaces sharing IOVAs): 34 maps, 17 unmaps, all matched.
+# three domains sharing IOVAs): 34 maps, 17 unmaps, all matched.
 expect_exit 0 "$IP" replay $SLOW --csv "$DATA/linux-6.1-q35-excerpt.ftrace"
 cp "$tmp/out" "$tmp/x.csv"
 for s in direct strict optimistic deferred; do
@@ -156,7 +156,12 @@ for s in direct strict optimistic deferred; do
 	expect_field "$tmp/x.csv" strategy $s trace_unmaps 17
 	expect_field "$tmp/x.csv" strategy $s segments 34
 	expect_field "$tmp/x.csv" strategy $s dma_calls 51
-	expect_field "$tmp/x.csv" strategy $s domains 2
+	# The excerpt's first map lost its kprobe line to the cut (the
+	# kprobe precedes its event): that one event is placed by inference
+	# into a space of its own, and the output says so.
+	expect_field "$tmp/x.csv" strategy $s domains 4
+	expect_field "$tmp/x.csv" strategy $s domain_source mixed
+	expect_field "$tmp/x.csv" strategy $s ambiguous_events 1
 	expect_field "$tmp/x.csv" strategy $s unmatched_unmaps 0
 	expect_field "$tmp/x.csv" strategy $s live_at_end 17
 done

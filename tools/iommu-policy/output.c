@@ -204,6 +204,42 @@ static void replay_cells(const struct ipol_result *r, char cell[][CELL])
 	h_bound(cell[i++], CELL, &r->st.bound);
 }
 
+/*
+ * Where the replay's address spaces came from, what is in each at the
+ * end, and, when the trace did not name every event's domain, which
+ * figures rest on the guess.
+ */
+static void print_domains(const struct ipol_plan_info *p, FILE *out)
+{
+	unsigned int k;
+
+	if (p->kprobe_calls)
+		fprintf(out, "Domains from %" PRIu64 " intel_iommu_{map,unmap}_pages kprobe "
+			"calls (%" PRIu64 " without an iommu:map/unmap event, %" PRIu64
+			" events whose calls disagreed).\n", p->kprobe_calls,
+			p->kprobe_orphans, p->dom_conflicts);
+	for (k = 0; k < p->domains && p->spaces; k++) {
+		const struct ipol_plan_space_info *si = &p->spaces[k];
+
+		if (!strcmp(si->source, "kprobe"))
+			fprintf(out, "  address space %u: domain 0x%" PRIx64, k, si->domain);
+		else if (!strcmp(si->source, "csv"))
+			fprintf(out, "  address space %u: CSV domain %" PRIu64, k, si->domain);
+		else
+			fprintf(out, "  address space %u: inferred", k);
+		fprintf(out, ", %" PRIu64 " maps, %" PRIu64 " unmaps, %" PRIu64 " pieces "
+			"(%" PRIu64 " bytes) live at the end\n", si->maps, si->unmaps,
+			si->live_pieces, si->live_bytes);
+	}
+	if (p->guessed)
+		fprintf(out, "AMBIGUOUS: the trace does not name the domain of %" PRIu64
+			" of its %" PRIu64 " events (%" PRIu64 " of them had more than one "
+			"candidate address space); they were placed by inference, so these "
+			"figures are a guess, not the trace's: " IPOL_PLAN_GUESS_DEPENDENT
+			".  Add the kprobes of iommu-policy-replay(1) to the capture.\n",
+			p->guessed, p->maps + p->unmaps, p->contested);
+}
+
 static void print_latency_note(const struct ipol_report *rep, FILE *out)
 {
 	if (rep->knobs.inval_latency_ns)
@@ -267,6 +303,7 @@ static int print_table(const struct ipol_report *rep, FILE *out)
 			PRIu64 " pieces still mapped at the end.\n",
 			rep->trace_path, rep->trace_format, p->maps, p->unmaps, p->domains,
 			p->segments, p->unmatched_unmaps, p->unmatched_bytes, p->live_at_end);
+		print_domains(p, out);
 	} else {
 		uint64_t late = 0;
 
@@ -399,6 +436,61 @@ static json_t *json_replay_row(const struct ipol_result *r)
 	return o;
 }
 
+/* The replay's domain fields of "trace" (docs/iommu-policy.md). */
+static int json_domains(const struct ipol_plan_info *p, json_t *tr)
+{
+	json_t *dep = json_array(), *sp = json_array();
+	const char *c = IPOL_PLAN_GUESS_DEPENDENT, *e;
+	unsigned int k;
+
+	if (!dep || !sp)
+		goto err;
+	while (p->guessed && *c) {
+		e = strchr(c, ',');
+		if (!e)
+			e = c + strlen(c);
+		if (json_array_append_new(dep, json_stringn(c, (size_t)(e - c))))
+			goto err;
+		c = *e ? e + 1 : e;
+	}
+	for (k = 0; k < p->domains && p->spaces; k++) {
+		const struct ipol_plan_space_info *si = &p->spaces[k];
+		char ptr[24];
+		json_t *d, *o;
+
+		if (!strcmp(si->source, "kprobe")) {
+			snprintf(ptr, sizeof(ptr), "0x%" PRIx64, si->domain);
+			d = json_string(ptr);
+		} else if (!strcmp(si->source, "csv")) {
+			d = ju(si->domain);
+		} else {
+			d = json_null();
+		}
+		o = json_pack("{s:i,s:s,s:o,s:o,s:o,s:o,s:o}", "index", (int)k,
+			      "source", si->source, "domain", d, "maps", ju(si->maps),
+			      "unmaps", ju(si->unmaps), "live_pieces", ju(si->live_pieces),
+			      "live_bytes", ju(si->live_bytes));
+		if (!o || json_array_append_new(sp, o))
+			goto err;
+	}
+	/* json_object_set_new() takes the value even when it fails: no leak. */
+	if (json_object_set_new(tr, "domain_source", json_string(p->domain_source ?
+						p->domain_source : "inferred")) |
+	    json_object_set_new(tr, "ambiguous_events", ju(p->guessed)) |
+	    json_object_set_new(tr, "contested_events", ju(p->contested)) |
+	    json_object_set_new(tr, "guess_dependent", dep) |
+	    json_object_set_new(tr, "kprobe_calls", ju(p->kprobe_calls)) |
+	    json_object_set_new(tr, "kprobe_orphans", ju(p->kprobe_orphans)) |
+	    json_object_set_new(tr, "domain_conflicts", ju(p->dom_conflicts)) |
+	    json_object_set_new(tr, "address_spaces", sp))
+		return -ENOMEM;
+	return 0;
+err:
+	json_decref(dep);
+	json_decref(sp);
+	return -ENOMEM;
+}
+
 static json_t *json_config(const struct ipol_report *rep)
 {
 	const struct ipol_knobs *k = &rep->knobs;
@@ -445,14 +537,20 @@ static int print_json(const struct ipol_report *rep, FILE *out)
 	if (rep->kind == IPOL_REPORT_REPLAY) {
 		const struct ipol_plan_info *p = &rep->plan;
 
-		json_object_set_new(root, "trace",
-			json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:i}",
-				  "path", rep->trace_path, "format", rep->trace_format,
-				  "maps", ju(p->maps), "unmaps", ju(p->unmaps),
-				  "segments", ju(p->segments),
-				  "unmatched_unmaps", ju(p->unmatched_unmaps),
-				  "unmatched_bytes", ju(p->unmatched_bytes),
-				  "live_at_end", ju(p->live_at_end), "domains", (int)p->domains));
+		json_t *tr = json_pack("{s:s,s:s,s:o,s:o,s:o,s:o,s:o,s:o,s:i}",
+				       "path", rep->trace_path, "format", rep->trace_format,
+				       "maps", ju(p->maps), "unmaps", ju(p->unmaps),
+				       "segments", ju(p->segments),
+				       "unmatched_unmaps", ju(p->unmatched_unmaps),
+				       "unmatched_bytes", ju(p->unmatched_bytes),
+				       "live_at_end", ju(p->live_at_end),
+				       "domains", (int)p->domains);
+
+		if (!tr || json_domains(p, tr)) {
+			json_decref(tr);
+			goto out;
+		}
+		json_object_set_new(root, "trace", tr);
 	}
 	for (i = 0; i < rep->n; i++) {
 		json_t *row = rep->kind == IPOL_REPORT_REPLAY ?
@@ -541,7 +639,8 @@ static int print_csv(const struct ipol_report *rep, FILE *out)
 		      "segments,dma_calls,map_ns,unmap_ns,invalidations_per_unmap,"
 		      CSV_COUNTERS ",peak_pinned_bytes,peak_mapped_bytes,page_table_bytes,"
 		      "unmatched_unmaps,unmatched_bytes,live_at_end,domains," CSV_BOUND
-		      ",inval_latency_ns\n", out);
+		      ",inval_latency_ns,domain_source,ambiguous_events,contested_events\n",
+		      out);
 		for (i = 0; i < rep->n; i++) {
 			const struct ipol_result *r = &rep->rows[i];
 
@@ -567,6 +666,10 @@ static int print_csv(const struct ipol_report *rep, FILE *out)
 			csv_u(out, r->domains);
 			csv_bound(out, &r->st.bound);
 			csv_u(out, rep->knobs.inval_latency_ns);
+			fprintf(out, ",%s", rep->plan.domain_source ?
+				rep->plan.domain_source : "inferred");
+			csv_u(out, rep->plan.guessed);
+			csv_u(out, rep->plan.contested);
 			fputc('\n', out);
 		}
 		return ferror(out) ? -EIO : 0;

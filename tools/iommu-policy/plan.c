@@ -2,6 +2,13 @@
 /*
  * plan.c - resolve a DMA trace into a replay plan (see replay.c for what
  * a replay does and docs/iommu-policy.md, "Replay", for the rules).
+ *
+ * An event whose domain the trace gives (the CSV column, or the domain
+ * pointer of the driver's kprobe calls, trace.c) goes to that domain's
+ * address space and nowhere else.  Only the others are inferred, and the
+ * plan counts them (info.guessed, and info.contested for those that had
+ * more than one candidate space), so that the report can say which of
+ * its figures rest on a guess.
  */
 #include "config.h"
 
@@ -256,17 +263,24 @@ static int fit(struct ipol_plan *pl, const struct ipol_plan_space *s, uint64_t a
 	return outside ? 2 : 1;
 }
 
-static struct ipol_plan_space *new_space(struct ipol_plan *pl, int32_t dom)
+static struct ipol_plan_space *new_space(struct ipol_plan *pl, int32_t dom,
+					 uint8_t src)
 {
 	struct ipol_plan_space *s;
 
 	if (grow((void **)&pl->sp, &pl->capsp, pl->nsp + 1, sizeof(*pl->sp)))
 		return NULL;
 	s = &pl->sp[pl->nsp++];
+	memset(s, 0, sizeof(*s));
 	s->root = NIL;
-	s->n = 0;
-	s->csv_domain = dom;
+	s->domain = dom;
+	s->dom_src = src;
 	return s;
+}
+
+static bool is_domain(const struct ipol_plan_space *s, const struct ipol_trace_event *ev)
+{
+	return s->dom_src == ev->dom_src && s->domain == ev->domain;
 }
 
 static int too_much(struct ipol_plan *pl, const struct ipol_trace_event *ev,
@@ -294,34 +308,50 @@ static int plan_map(struct ipol_plan *pl, const struct ipol_trace_event *ev,
 	if (ev->paddr + ev->size > pl->info.max_paddr_end)
 		pl->info.max_paddr_end = ev->paddr + ev->size;
 
-	if (ev->domain >= 0) {
+	if (ev->dom_src != IPOL_TRACE_DOM_NONE) {
 		for (i = 0; i < pl->nsp && !s; i++)
-			if (pl->sp[i].csv_domain == ev->domain)
+			if (is_domain(&pl->sp[i], ev))
 				s = &pl->sp[i];
 		if (!s && pl->nsp == MAX_SPACES)
 			return too_much(pl, ev, line, msg, msglen,
 					"more than 1024 distinct domains");
-		if (!s && !(s = new_space(pl, ev->domain)))
+		if (!s && !(s = new_space(pl, ev->domain, ev->dom_src)))
 			return -ENOMEM;
 		if (overlaps(pl, s, ev->iova, ev->size)) {
 			*line = ev->line;
-			snprintf(msg, msglen, "map of [0x%" PRIx64 ", 0x%" PRIx64
-				 ") overlaps a live mapping of domain %d",
-				 ev->iova, ev->iova + ev->size, (int)ev->domain);
+			if (ev->dom_src == IPOL_TRACE_DOM_KPROBE)
+				snprintf(msg, msglen, "map of [0x%" PRIx64 ", 0x%" PRIx64
+					 ") overlaps a live mapping of domain 0x%" PRIx64
+					 " (from the kprobe lines); events were lost?",
+					 ev->iova, ev->iova + ev->size, pl->dom_ptr[ev->domain]);
+			else
+				snprintf(msg, msglen, "map of [0x%" PRIx64 ", 0x%" PRIx64
+					 ") overlaps a live mapping of domain %d",
+					 ev->iova, ev->iova + ev->size, (int)ev->domain);
 			return -EINVAL;
 		}
 	} else {
-		for (i = 0; i < pl->nsp && !s; i++)
-			if (!overlaps(pl, &pl->sp[i], ev->iova, ev->size))
+		size_t nfree = 0;
+
+		/* The first space where it is free; a second one makes it contested. */
+		for (i = 0; i < pl->nsp && nfree < 2; i++) {
+			if (overlaps(pl, &pl->sp[i], ev->iova, ev->size))
+				continue;
+			if (!nfree++)
 				s = &pl->sp[i];
+		}
+		pl->info.guessed++;
+		pl->info.contested += nfree > 1;
 		if (!s && pl->nsp == MAX_SPACES)
 			return too_much(pl, ev, line, msg, msglen,
 					"map overlaps live mappings in 1024 address spaces");
-		if (!s && !(s = new_space(pl, -1 - (int32_t)pl->nsp)))
+		if (!s && !(s = new_space(pl, -1 - (int32_t)pl->nsp, IPOL_TRACE_DOM_NONE)))
 			return -ENOMEM;
 	}
 	pl->nrecs++;
 	pl->info.maps++;
+	s->maps++;
+	s->live_bytes += ev->size;
 	return space_insert(pl, s, &pc);
 }
 
@@ -332,22 +362,35 @@ static int plan_unmap(struct ipol_plan *pl, const struct ipol_trace_event *ev,
 	struct ipol_plan_space *best = NULL;
 	int best_class = 4;
 	uint64_t best_excess = 0, best_oldest = 0;
+	bool known = ev->dom_src != IPOL_TRACE_DOM_NONE;
+	size_t k, candidates = 0;
 	uint32_t i;
-	size_t k;
 
 	pl->info.unmaps++;
 	op->first = (uint32_t)pl->nrm;
 	op->n = 0;
+again:
 	for (k = 0; k < pl->nsp; k++) {
 		struct ipol_plan_space *s = &pl->sp[k];
 		uint64_t excess, oldest;
 		int c;
 
-		if (ev->domain >= 0 && s->csv_domain != ev->domain)
+		/*
+		 * A known domain looks in its own space only.  When nothing
+		 * is live there and the domain came from a kprobe, its map
+		 * may have been placed by inference (its kprobe line was not
+		 * captured): the second pass looks in the inferred spaces,
+		 * and the unmap counts as guessed.
+		 */
+		if (known && !is_domain(s, ev))
+			continue;
+		if (!known && ev->dom_src == IPOL_TRACE_DOM_KPROBE &&
+		    s->dom_src != IPOL_TRACE_DOM_NONE)
 			continue;
 		c = fit(pl, s, a, size, &excess, &oldest);
 		if (c == 4)
 			continue;
+		candidates++;
 		if (!best || c < best_class ||
 		    (c == best_class && (excess < best_excess ||
 		     (excess == best_excess && oldest < best_oldest)))) {
@@ -359,6 +402,14 @@ static int plan_unmap(struct ipol_plan *pl, const struct ipol_trace_event *ev,
 	}
 	if (pl->work > WORK_LIMIT)
 		return -E2BIG;
+	if (!best && known && ev->dom_src == IPOL_TRACE_DOM_KPROBE) {
+		known = false;
+		goto again;
+	}
+	if (!known) {
+		pl->info.guessed++;
+		pl->info.contested += candidates > 1;
+	}
 	if (!best) {
 		pl->info.unmatched_unmaps++;
 		pl->info.unmatched_bytes += size;
@@ -390,11 +441,13 @@ static int plan_unmap(struct ipol_plan *pl, const struct ipol_trace_event *ev,
 		pl->nrm++;
 		op->n++;
 		covered += N(i).pc.size;
+		best->live_bytes -= N(i).pc.size;
 		i = next_piece(pl, best, iova);
 		space_erase(pl, best, iova);
 		if (pl->work > WORK_LIMIT)
 			return -E2BIG;
 	}
+	best->unmaps++;
 	if (covered < size)
 		pl->info.unmatched_bytes += size - covered;
 	return 0;
@@ -427,8 +480,11 @@ int ipol_plan_build(const struct ipol_trace *t, struct ipol_plan **out,
 		goto err;
 	pl->recs = calloc(maps ? maps : 1, sizeof(*pl->recs));
 	pl->ops = calloc(t->n ? t->n : 1, sizeof(*pl->ops));
-	if (!pl->recs || !pl->ops)
+	pl->dom_ptr = calloc(t->ndom ? t->ndom : 1, sizeof(*pl->dom_ptr));
+	if (!pl->recs || !pl->ops || !pl->dom_ptr)
 		goto err;
+	if (t->ndom)
+		memcpy(pl->dom_ptr, t->dom_ptr, t->ndom * sizeof(*pl->dom_ptr));
 	for (k = 0; k < t->n; k++) {
 		const struct ipol_trace_event *ev = &t->ev[k];
 		struct ipol_plan_op *op = &pl->ops[pl->nops++];
@@ -454,9 +510,37 @@ int ipol_plan_build(const struct ipol_trace *t, struct ipol_plan **out,
 		r->first_seg = pl->info.segments;
 		pl->info.segments += r->ncuts + 1;
 	}
-	for (k = 0; k < pl->nsp; k++)
-		pl->info.live_at_end += pl->sp[k].n;
+	pl->spinfo = calloc(pl->nsp ? pl->nsp : 1, sizeof(*pl->spinfo));
+	if (!pl->spinfo) {
+		ret = -ENOMEM;
+		goto err;
+	}
+	for (k = 0; k < pl->nsp; k++) {
+		const struct ipol_plan_space *sp = &pl->sp[k];
+		struct ipol_plan_space_info *si = &pl->spinfo[k];
+
+		pl->info.live_at_end += sp->n;
+		si->maps = sp->maps;
+		si->unmaps = sp->unmaps;
+		si->live_pieces = sp->n;
+		si->live_bytes = sp->live_bytes;
+		if (sp->dom_src == IPOL_TRACE_DOM_KPROBE) {
+			si->source = "kprobe";
+			si->domain = pl->dom_ptr[sp->domain];
+		} else if (sp->dom_src == IPOL_TRACE_DOM_CSV) {
+			si->source = "csv";
+			si->domain = (uint64_t)sp->domain;
+		} else {
+			si->source = "inferred";
+			si->domain = k;
+		}
+	}
 	pl->info.domains = (unsigned int)pl->nsp;
+	pl->info.spaces = pl->spinfo;
+	pl->info.domain_source = ipol_trace_domain_source(t);
+	pl->info.kprobe_calls = t->kprobe_calls;
+	pl->info.kprobe_orphans = t->kprobe_orphans;
+	pl->info.dom_conflicts = t->dom_conflicts;
 	*out = pl;
 	return 0;
 err:
@@ -475,6 +559,8 @@ void ipol_plan_free(struct ipol_plan *pl)
 			free(pl->recs[i].cuts);
 	free(pl->node);
 	free(pl->sp);
+	free(pl->spinfo);
+	free(pl->dom_ptr);
 	free(pl->recs);
 	free(pl->ops);
 	free(pl->rm);

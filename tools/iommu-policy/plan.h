@@ -40,7 +40,10 @@ struct ipol_plan_node {
 struct ipol_plan_space {	/* one address space: pieces ordered by IOVA */
 	uint32_t root;
 	size_t n;
-	int32_t csv_domain;	/* the CSV domain; inferred: -1 - index */
+	int32_t domain;		/* the event's domain; inferred: -1 - index */
+	uint8_t dom_src;	/* enum ipol_trace_dom_src */
+	uint64_t maps, unmaps;	/* traced events it took */
+	uint64_t live_bytes;	/* bytes of its live pieces */
 };
 
 struct ipol_plan_removal {	/* a piece an unmap ends */
@@ -63,6 +66,8 @@ struct ipol_plan {
 	size_t nrm, caprm;
 	struct ipol_plan_space *sp;
 	size_t nsp, capsp;
+	struct ipol_plan_space_info *spinfo;	/* info.spaces, built at the end */
+	uint64_t *dom_ptr;			/* the trace's kprobe domain pointers */
 	struct ipol_plan_node *node;	/* pool shared by every space */
 	size_t nnode, capnode;
 	uint32_t free_node;

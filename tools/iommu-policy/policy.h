@@ -374,7 +374,21 @@ void ipol_probe_summary(struct ipol_probe *const *p, size_t n,
 struct ipol_trace;
 struct ipol_plan;
 
-/* Summary of a plan, for the report. */
+/* One address space of a plan, for the report. */
+struct ipol_plan_space_info {
+	const char *source;		/* "kprobe", "csv" or "inferred" */
+	uint64_t domain;		/* kprobe: the domain pointer; csv: the
+					 * column; inferred: the space's index */
+	uint64_t maps, unmaps;		/* traced events it took */
+	uint64_t live_pieces, live_bytes; /* still mapped at the end */
+};
+
+/*
+ * Summary of a plan, for the report.  @guessed counts the events whose
+ * domain the trace does not give: while it is not 0, every counter that
+ * follows from which map an unmap ends (IPOL_PLAN_GUESS_DEPENDENT) is a
+ * guess, not a fact of the trace.
+ */
 struct ipol_plan_info {
 	uint64_t maps, unmaps;
 	uint64_t segments;		/* pieces the maps are split into */
@@ -383,7 +397,21 @@ struct ipol_plan_info {
 	uint64_t live_at_end;		/* pieces never unmapped */
 	unsigned int domains;		/* address spaces used */
 	uint64_t max_paddr_end;		/* highest paddr + size mapped */
+	const char *domain_source;	/* ipol_trace_domain_source() */
+	uint64_t guessed;		/* events placed by inference */
+	uint64_t contested;		/* of those, with 2+ candidate spaces */
+	uint64_t kprobe_calls, kprobe_orphans, dom_conflicts;
+	const struct ipol_plan_space_info *spaces; /* @domains entries; valid
+						    * while the plan lives */
 };
+
+/* The report counters that depend on the domain guess, comma-separated. */
+#define IPOL_PLAN_GUESS_DEPENDENT \
+	"domains,segments,live_at_end,unmatched_unmaps,unmatched_bytes,dma_calls," \
+	"maps,unmaps,reuse_hits,retired,flushes,pte_writes,inv_descs,inv_waits," \
+	"invalidations_per_unmap," \
+	"peak_pinned_bytes,peak_mapped_bytes,page_table_bytes"
+
 
 /*
  * Resolve a trace into a plan: which domain each map belongs to, how
