@@ -307,7 +307,11 @@ static void write_compare(const struct ipol_report *r, FILE *dat, FILE *gp,
 					x->exp.p99_ns / 1e3);
 			else
 				fputs("NaN NaN", dat);
-			fprintf(dat, " %.1f %.6g\n", x->pps, plot_x(x, xlo, xhi));
+			fprintf(dat, " %.1f ", x->pps);
+			if (isnan(plot_x(x, xlo, xhi)))
+				fputs("NaN\n", dat);
+			else
+				fprintf(dat, "%.6g\n", plot_x(x, xlo, xhi));
 			if ((unsigned int)x->strategy >= LIOMMU_DMA_NR_STRATEGIES ||
 			    isnan(plot_x(x, xlo, xhi)))
 				continue;
