@@ -4,7 +4,9 @@
 # in each output format: the table names every workload and strategy and
 # the source of the invalidation latency; the JSON parses and has the
 # documented fields; the CSV header is the documented one; strict shows
-# no exposure and the --check verdicts hold; a plot is drawn.
+# no exposure and the --check verdicts hold; a plot is drawn (log axis,
+# direct unbounded, the table's bound strings) and each way --plot can
+# fail says what failed and what was written.
 . "$(dirname "$0")/cli-lib.sh"
 N=3000
 
@@ -129,5 +131,100 @@ if command -v gnuplot >/dev/null 2>&1; then
 	grep -q '<svg' "$tmp/p.svg" || fail "no SVG drawn"
 	[ "$(grep -c '^"netperf-256"' "$tmp/p.dat")" -eq 4 ] || fail "plot data rows"
 	ok
+	# A log exposure axis, direct drawn as unbounded at its high end.
+	grep -q '^set logscale x' "$tmp/p.gp" || fail "exposure axis is not logarithmic"
+	grep -q "'unbounded' XHI" "$tmp/p.gp" || fail "no 'unbounded' tic at the axis end"
+	grep -q "^set label .*'direct: unbounded' at XHI" "$tmp/p.gp" ||
+		fail "no 'direct: unbounded' label at the axis end"
+	grep -q "with vectors head" "$tmp/p.gp" || fail "no arrow for direct"
+	grep -q "^set xtics ('0' XLO" "$tmp/p.gp" || fail "no '0' tic at the axis' low end"
+	# direct's point is at the axis end, not at the finite exposure its
+	# probe measured; strict's exposure 0 is at the low end; the others
+	# where they were measured.
+	xhi=$(sed -n 's/^XHI = //p' "$tmp/p.gp")
+	xlo=$(sed -n 's/^XLO = //p' "$tmp/p.gp")
+	awk -v hi="$xhi" -v lo="$xlo" '
+		/^#/ || NF == 0 { next }
+		$2 == "direct" { d = 1; if ($7 != hi || $4 + 0 >= hi + 0 || $4 == $7) exit 1 }
+		$2 == "strict" { if ($4 + 0 != 0 || $7 != lo) exit 1 }
+		$2 == "optimistic" || $2 == "deferred" { if ($7 != $4 + 0) exit 1 }
+		END { exit !d }' "$tmp/p.dat" || fail "plot positions: $(cat "$tmp/p.dat")"
+	ok
+	# The bound labels are the table's BOUND column, for each strategy.
+	for s in direct strict optimistic deferred; do
+		want=$(awk -v s=$s '$2 == s { print $(NF - 1) }' "$tmp/out")
+		[ -n "$want" ] || fail "no BOUND for $s in the table"
+		grep -q "^\"netperf-256\" $s \"$want\" " "$tmp/p.dat" ||
+			fail "$s: .dat bound differs from the table's '$want'"
+		grep -q "^set label [0-9]* '$s: $want' " "$tmp/p.gp" ||
+			fail "$s: no '$s: $want' label"
+		ok
+	done
 fi
+
+# --plot's output errors, before anything runs: a missing directory, a
+# directory that is a file, a .dat that is a directory.  Exit 1, the path
+# and the reason named, no run (stdout empty), no claim about gnuplot.
+plot_error() {
+	expect_exit 1 "$IP" -w netperf-256 -n 1000 --no-progress --plot "$1"
+	[ ! -s "$tmp/out" ] || fail "--plot $1: the workloads ran anyway"
+	[ "$(wc -l <"$tmp/err")" -eq 1 ] || { cat "$tmp/err"; fail "--plot $1: not one line"; }
+	grep -q "^iommu-policy: --plot $1: cannot write $2: $3 (nothing was run)\$" \
+		"$tmp/err" || { cat "$tmp/err"; fail "--plot $1: message"; }
+	! grep -q gnuplot "$tmp/err" || fail "--plot $1: blames gnuplot"
+	ok
+}
+plot_error "$tmp/none/x.png" "into $tmp/none" "No such file or directory"
+: >"$tmp/file"
+plot_error "$tmp/file/x.png" "into $tmp/file" "Not a directory"
+mkdir "$tmp/d.dat"
+plot_error "$tmp/d.png" "$tmp/d.dat" "Is a directory"
+if [ "$(id -u)" -ne 0 ]; then
+	mkdir "$tmp/ro" && chmod a-w "$tmp/ro"
+	plot_error "$tmp/ro/x.png" "into $tmp/ro" "Permission denied"
+fi
+# A write that fails while writing (after the check): the file is named,
+# nothing is claimed.
+if [ -w /dev/full ]; then
+	ln -s /dev/full "$tmp/full.dat"
+	expect_exit 1 "$IP" -w netperf-256 -s strict -n 500 --plot "$tmp/full.png"
+	grep -q "^iommu-policy: plotting $tmp/full.png: cannot write $tmp/full.dat: No space left on device; nothing was plotted\$" \
+		"$tmp/err" || { cat "$tmp/err"; fail "write error on .dat"; }
+	[ ! -e "$tmp/full.gp" ] || fail ".gp written after the .dat failed"
+	ok
+fi
+
+# gnuplot not installed: the .dat and .gp are written and listed.
+mkdir "$tmp/nognuplot"
+rm -f "$tmp/q.dat" "$tmp/q.gp"
+expect_exit 1 env PATH="$tmp/nognuplot" "$IP" -w netperf-256 -s strict -n 500 --plot "$tmp/q.png"
+grep -q "^iommu-policy: plotting $tmp/q.png: gnuplot not found in PATH (install gnuplot-nox); wrote $tmp/q.dat and $tmp/q.gp" \
+	"$tmp/err" || { cat "$tmp/err"; fail "gnuplot missing: message"; }
+[ -s "$tmp/q.dat" ] && [ -s "$tmp/q.gp" ] || fail "gnuplot missing: .dat/.gp not written"
+[ ! -e "$tmp/q.png" ] || fail "gnuplot missing: an image exists"
+ok
+
+# gnuplot fails: its exit status given, its stderr forwarded.
+mkdir "$tmp/fake"
+printf '#!/bin/sh\necho "fake gnuplot: cannot draw $1" >&2\nexit 3\n' >"$tmp/fake/gnuplot"
+chmod +x "$tmp/fake/gnuplot"
+expect_exit 1 env PATH="$tmp/fake:$PATH" "$IP" -w netperf-256 -s strict -n 500 --plot "$tmp/q.png"
+grep -q "^fake gnuplot: cannot draw $tmp/q.gp\$" "$tmp/err" || fail "gnuplot's stderr not forwarded"
+grep -q "^iommu-policy: plotting $tmp/q.png: gnuplot $tmp/q.gp exited with status 3 (its messages are above); wrote $tmp/q.dat and $tmp/q.gp\$" \
+	"$tmp/err" || { cat "$tmp/err"; fail "gnuplot failing: message"; }
+ok
+
+# gnuplot succeeds but draws nothing, or an empty file; an image left by
+# an earlier run must not count.
+printf '#!/bin/sh\nexit 0\n' >"$tmp/fake/gnuplot"
+echo stale >"$tmp/q.png"
+expect_exit 1 env PATH="$tmp/fake:$PATH" "$IP" -w netperf-256 -s strict -n 500 --plot "$tmp/q.png"
+grep -q "^iommu-policy: plotting $tmp/q.png: gnuplot $tmp/q.gp exited with status 0 but did not write $tmp/q.png: No such file or directory; wrote $tmp/q.dat and $tmp/q.gp\$" \
+	"$tmp/err" || { cat "$tmp/err"; fail "no image: message"; }
+ok
+printf '#!/bin/sh\n: >"%s"\nexit 0\n' "$tmp/q.png" >"$tmp/fake/gnuplot"
+expect_exit 1 env PATH="$tmp/fake:$PATH" "$IP" -w netperf-256 -s strict -n 500 --plot "$tmp/q.png"
+grep -q "^iommu-policy: plotting $tmp/q.png: gnuplot $tmp/q.gp exited with status 0 but $tmp/q.png is empty; wrote $tmp/q.dat and $tmp/q.gp\$" \
+	"$tmp/err" || { cat "$tmp/err"; fail "empty image: message"; }
+ok
 echo "cli-compare: $checks checks passed"

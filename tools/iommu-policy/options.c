@@ -6,8 +6,10 @@
  * print, plot, check bounds, choose the exit code.
  *
  * Every error is one line on stderr and exit code 2 (usage) before
- * anything runs; failures while running are exit code 1, a platform that
- * cannot start is 4, and --check turns a broken exposure bound into 5.
+ * anything runs; --plot files that cannot be written are exit code 1,
+ * also before anything runs; failures while running are exit code 1, a
+ * platform that cannot start is 4, and --check turns a broken exposure
+ * bound into 5.
  */
 #include "config.h"
 
@@ -272,7 +274,7 @@ int ipol_opts_nic(struct ipol_opts *o, int c, const char *arg)
 	}
 }
 
-int ipol_opts_finish(struct ipol_opts *o, bool nic)
+static int opts_finish(struct ipol_opts *o, bool nic)
 {
 	const bool qemu = o->nic.platform == IPOL_PLATFORM_QEMU;
 	size_t i;
@@ -312,6 +314,17 @@ int ipol_opts_finish(struct ipol_opts *o, bool nic)
 		return ipol_usage(o->cmd, "--platform qemu: --buffer-size is at most 4K "
 				  "(edu's DMA buffer)");
 	return 0;
+}
+
+int ipol_opts_finish(struct ipol_opts *o, bool nic)
+{
+	int ret = opts_finish(o, nic);
+
+	/* After the usage checks, before anything runs: a --plot into a
+	 * directory that does not exist should not cost the user a run. */
+	if (!ret && o->plot)
+		ret = ipol_plot_check_output(o->plot);
+	return ret;
 }
 
 int ipol_getopt_error(const char *cmd, int c, char **argv)
@@ -354,17 +367,8 @@ int ipol_emit(const struct ipol_opts *o, const struct ipol_report *r)
 		ipol_err("writing the results: %s", strerror(-ret));
 		return IPOL_EXIT_FAILURE;
 	}
-	if (o->plot) {
-		ret = ipol_plot(r, o->plot);
-		if (ret) {
-			ipol_err("plotting %s: %s", o->plot,
-				 ret == -ENOENT ? "gnuplot not found (install gnuplot-nox); "
-				 "the .dat and .gp files were written" :
-				 ret == -EIO ? "gnuplot failed (see its message above)" :
-				 strerror(-ret));
-			code = IPOL_EXIT_FAILURE;
-		}
-	}
+	if (o->plot)
+		code = ipol_plot(r, o->plot);	/* prints its own error */
 	if (o->check) {
 		for (i = 0; i < r->n; i++) {
 			const struct ipol_result *x = &r->rows[i];

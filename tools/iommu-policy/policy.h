@@ -519,12 +519,16 @@ int ipol_output(const struct ipol_report *r, enum ipol_format fmt, FILE *out);
 
 /*
  * Write PATH-without-extension.dat and .gp and run gnuplot on them to
- * produce @path (.png or .svg).  Return 0, -EINVAL (other extension),
- * -ENOENT (gnuplot not found), -EIO (gnuplot failed), -errno.
+ * produce @path (.png or .svg).  Print one line saying what failed and
+ * which files were written (a file that could not be written, gnuplot
+ * missing, gnuplot failing, no image drawn); return the exit code.
  */
 int ipol_plot(const struct ipol_report *r, const char *path);
-/* Check a --plot argument before running anything. */
+/* Check a --plot argument's form: 0 or -EINVAL. */
 int ipol_plot_check_path(const char *path);
+/* Before running anything: can @path's directory take the image, the
+ * .dat and the .gp?  Print why not; return the exit code. */
+int ipol_plot_check_output(const char *path);
 
 struct ipol_progress {
 	bool enabled;
@@ -624,7 +628,8 @@ void ipol_opts_init(struct ipol_opts *o, const char *cmd);
  * exit code (2) after printing the error. */
 int ipol_opts_common(struct ipol_opts *o, int c, const char *arg);
 int ipol_opts_nic(struct ipol_opts *o, int c, const char *arg);
-/* Fill platform-dependent defaults, validate combinations; 0 or 2. */
+/* Fill platform-dependent defaults, validate combinations (2), check that
+ * the --plot files can be written (1); 0 when all is well. */
 int ipol_opts_finish(struct ipol_opts *o, bool nic);
 /* Print @r as asked, plot it, apply --check.  Return the exit code. */
 int ipol_emit(const struct ipol_opts *o, const struct ipol_report *r);
