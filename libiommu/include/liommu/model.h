@@ -84,7 +84,7 @@
 #include <stdint.h>
 
 #include <liommu/export.h>
-#include <liommu/liommu.h>
+#include <liommu/fault-record.h>
 #include <liommu/vtd.h>
 
 #ifdef __cplusplus
