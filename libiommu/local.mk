@@ -5,6 +5,7 @@ pkgconfig_DATA += libiommu/libiommu.pc
 liommu_includedir = $(includedir)/liommu
 liommu_include_HEADERS = \
 	libiommu/include/liommu/export.h \
+	libiommu/include/liommu/fault-record.h \
 	libiommu/include/liommu/liommu.h \
 	libiommu/include/liommu/platform.h \
 	libiommu/include/liommu/qemu.h \

@@ -36,6 +36,7 @@ deps() {
 layer_of() {
 	case $1 in
 	libiommu/common/*|libiommu/include/liommu/export.h|\
+	libiommu/include/liommu/fault-record.h|\
 	libiommu/include/liommu/vtd.h|libiommu/include/liommu/platform.h)
 		echo base ;;
 	libiommu/include/liommu/model.h|libiommu/model/*)	echo model ;;

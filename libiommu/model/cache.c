@@ -28,11 +28,20 @@
  * began after the invalidation, so it reads the tables as the driver
  * left them before submitting it.  The claim is the one locked
  * instruction of a fill; the invalidation never waits for fills.
+ *
+ * It owns the slots, the epoch and the front-TLB generation's advances;
+ * it is the bottom of the model (it calls only the statistics) and must
+ * not touch the register page: its callers (regs.c, qi.c) report what an
+ * invalidation did.
  */
+#include <errno.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "cache.h"
 #include "model-internal.h"
+#include "stats.h"
 
 int liommu__mcache_init(struct mcache *c, unsigned int entries)
 {

@@ -24,8 +24,20 @@
  * neither caches IRTEs nor records interrupt faults.  FPD in the IRTE
  * suppresses the reasons that depend on a readable entry (0x22, 0x26,
  * 0x27), by analogy with QEMU's qualified DMA faults.
+ *
+ * It owns the IRTE checks and the interrupt entry cache's fills.  Like
+ * translate.c it reads only latched state (IRES, CFIS, the table latched
+ * at SIRTP) without locks, calls down only (cache.c, mem.c, fault.c) and
+ * must not touch registers or drop entries.
  */
+#include <errno.h>
+#include <string.h>
+
+#include "cache.h"
+#include "fault.h"
+#include "mem.h"
 #include "model-internal.h"
+#include "stats.h"
 
 static bool ir_qualified(unsigned int r)
 {

@@ -1,21 +1,29 @@
 // SPDX-License-Identifier: MIT
 /*
  * model.c - the software VT-d unit's life cycle: configuration and its
- * CAP/ECAP encoding, creation and reset, statistics, and the bounded
- * accessors through which every physical-memory access of the model goes.
+ * CAP/ECAP encoding, creation, reset and destruction.
+ *
+ * It owns the unit's allocation and the fields set once at creation
+ * (configuration, CAP/ECAP, the memory window, the caches' geometry and
+ * the register page).  It is the top of the model: it calls regs.c to
+ * reset the registers, cache.c to make and empty the caches and stats.c
+ * for the counter list, and nothing calls into it.  It must not decode
+ * registers or touch cache entries itself.
  *
  * CAP and ECAP are computed from the configuration with vtd.h's field
  * masks; the defaults reproduce QEMU 7.2's intel-iommu (aw-bits=48,
  * intremap=on): CAP 0x00d2008c222f0606, ECAP 0xf00f4a (hw/i386/
  * intel_iommu.c vtd_init()).
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "cache.h"
 #include "model-internal.h"
+#include "regs.h"
+#include "stats.h"
 
-_Thread_local struct model_tls_stats liommu__model_tls[MODEL_TLS_STATS]
-	__attribute__((tls_model("initial-exec")));
-static _Thread_local char model_thread_token;
 static _Atomic uint64_t model_serials = 1;
 
 void liommu_model_config_default(struct liommu_model_config *cfg)
@@ -162,6 +170,10 @@ int liommu_model_new(const struct liommu_model_config *cfg, struct liommu_model 
 	m->direct_size = cfg->mem.direct ? cfg->mem.direct_size : 0;
 	m->pde_on = cfg->pde_entries != 0;
 	ret = -ENOMEM;
+	/* Page-aligned, so a later change can put a shared page here. */
+	m->regs = aligned_alloc(MODEL_REGS_SIZE, sizeof(*m->regs));
+	if (!m->regs)
+		goto err_regs;
 	if (liommu__mcache_init(&m->ctx, cfg->context_entries))
 		goto err_ctx;
 	if (liommu__mcache_init(&m->iotlb, cfg->iotlb_entries))
@@ -178,13 +190,13 @@ int liommu_model_new(const struct liommu_model_config *cfg, struct liommu_model 
 	if (liommu__mcache_init(&m->iec, cfg->iec_entries))
 		goto err_iec;
 	atomic_init(&m->reg_lock.v, 0);
-	if (pthread_mutex_init(&m->stats_lock, NULL))
-		goto err_stats_lock;
+	if (liommu__model_stats_init(m))
+		goto err_stats;
 	liommu__model_regs_reset_locked(m);
 	*out = m;
 	return 0;
 
-err_stats_lock:
+err_stats:
 	liommu__mcache_fini(&m->iec);
 err_iec:
 	liommu__mcache_fini(&m->pde);
@@ -195,26 +207,23 @@ err_front:
 err_iotlb:
 	liommu__mcache_fini(&m->ctx);
 err_ctx:
+	free(m->regs);
+err_regs:
 	free(m);
 	return ret;
 }
 
 void liommu_model_free(struct liommu_model *m)
 {
-	struct mstats_blk *b, *next;
-
 	if (!m)
 		return;
-	for (b = m->stats; b; b = next) {
-		next = b->next;
-		free(b);
-	}
-	pthread_mutex_destroy(&m->stats_lock);
+	liommu__model_stats_fini(m);
 	liommu__mcache_fini(&m->iec);
 	liommu__mcache_fini(&m->pde);
 	liommu__mcache_fini(&m->front);
 	liommu__mcache_fini(&m->iotlb);
 	liommu__mcache_fini(&m->ctx);
+	free(m->regs);
 	free(m);
 }
 
@@ -241,137 +250,4 @@ uint64_t liommu_model_ecap(const struct liommu_model *m)
 unsigned int liommu_model_iotlb_count(struct liommu_model *m)
 {
 	return liommu__mcache_count(&m->iotlb);
-}
-
-/* ------------------------------------------------------------------ */
-/* Statistics                                                          */
-/* ------------------------------------------------------------------ */
-
-struct mstats_blk *liommu__model_stats_slow(struct liommu_model *m)
-{
-	static _Thread_local unsigned int next_tls;
-	struct mstats_blk *b;
-	unsigned int i;
-
-	pthread_mutex_lock(&m->stats_lock);
-	/* A block this thread made earlier (evicted from the TLS cache)? */
-	for (b = m->stats; b; b = b->next)
-		if (b->owner == &model_thread_token)
-			break;
-	if (!b) {
-		b = aligned_alloc(MODEL_CACHELINE, sizeof(*b));
-		if (!b) {
-			/* Out of memory: count into the first block rather than
-			 * fail a DMA.  Its owner may then lose increments; the
-			 * statistics are documented as approximate under load. */
-			b = m->stats;
-		} else {
-			memset(b, 0, sizeof(*b));
-			b->owner = &model_thread_token;
-			b->next = m->stats;
-			m->stats = b;
-		}
-	}
-	pthread_mutex_unlock(&m->stats_lock);
-	if (!b) {
-		/* No block at all and no memory: a static sink. */
-		static _Thread_local struct mstats_blk sink;
-		return &sink;
-	}
-	i = next_tls++ % MODEL_TLS_STATS;
-	liommu__model_tls[i].serial = m->serial;
-	liommu__model_tls[i].blk = b;
-	return b;
-}
-
-void liommu_model_get_stats(struct liommu_model *m, struct liommu_model_stats *st)
-{
-	uint64_t c[MS_NR] = { 0 };
-	struct mstats_blk *b;
-	unsigned int i;
-
-	pthread_mutex_lock(&m->stats_lock);
-	for (b = m->stats; b; b = b->next)
-		for (i = 0; i < MS_NR; i++)
-			c[i] += atomic_load_explicit(&b->c[i], memory_order_relaxed);
-	pthread_mutex_unlock(&m->stats_lock);
-
-	memset(st, 0, sizeof(*st));
-	/* A front TLB hit stands for a context-cache hit and an IOTLB hit. */
-	st->translations = c[MS_TRANSLATIONS] + c[MS_FRONT_HITS];
-	st->untranslated = c[MS_UNTRANSLATED];
-	st->iotlb_hits = c[MS_IOTLB_HITS] + c[MS_FRONT_HITS];
-	st->iotlb_misses = c[MS_IOTLB_MISSES];
-	st->ctx_hits = c[MS_CTX_HITS] + c[MS_FRONT_HITS];
-	st->ctx_misses = c[MS_CTX_MISSES];
-	st->walks = c[MS_WALKS];
-	st->walk_loads = c[MS_WALK_LOADS];
-	st->pde_hits = c[MS_PDE_HITS];
-	st->iec_hits = c[MS_IEC_HITS];
-	st->iec_misses = c[MS_IEC_MISSES];
-	st->ctx_invs = c[MS_CTX_INVS];
-	st->iotlb_invs_global = c[MS_IOTLB_INVS_GLOBAL];
-	st->iotlb_invs_domain = c[MS_IOTLB_INVS_DOMAIN];
-	st->iotlb_invs_page = c[MS_IOTLB_INVS_PAGE];
-	st->iotlb_entries_dropped = c[MS_IOTLB_DROPPED];
-	st->iec_invs = c[MS_IEC_INVS];
-	st->inv_waits = c[MS_INV_WAITS];
-	st->qi_descs = c[MS_QI_DESCS];
-	st->qi_errors = c[MS_QI_ERRORS];
-	st->faults = c[MS_FAULTS];
-	st->faults_lost = c[MS_FAULTS_LOST];
-	st->faults_suppressed = c[MS_FAULTS_SUPPRESSED];
-	st->fault_events = c[MS_FAULT_EVENTS];
-	st->inv_events = c[MS_INV_EVENTS];
-	st->irqs_remapped = c[MS_IRQS_REMAPPED];
-	st->irqs_posted = c[MS_IRQS_POSTED];
-	st->irqs_passthrough = c[MS_IRQS_PASSTHROUGH];
-	st->dma_read_bytes = c[MS_DMA_READ_BYTES];
-	st->dma_write_bytes = c[MS_DMA_WRITE_BYTES];
-}
-
-/* ------------------------------------------------------------------ */
-/* Bounded memory access                                               */
-/* ------------------------------------------------------------------ */
-
-int liommu__model_mem_read(const struct liommu_model *m, uint64_t pa, void *buf,
-			   size_t len)
-{
-	void *p;
-
-	if (pa + len < pa)
-		return -EFAULT;
-	p = model_direct(m, pa, len);
-	if (p) {
-		memcpy(buf, p, len);
-		return 0;
-	}
-	return m->mops->read(m->mpriv, pa, buf, len) ? -EFAULT : 0;
-}
-
-int liommu__model_mem_write(const struct liommu_model *m, uint64_t pa,
-			    const void *buf, size_t len)
-{
-	void *p;
-
-	if (pa + len < pa)
-		return -EFAULT;
-	p = model_direct(m, pa, len);
-	if (p) {
-		memcpy(p, buf, len);
-		return 0;
-	}
-	return m->mops->write(m->mpriv, pa, buf, len) ? -EFAULT : 0;
-}
-
-int liommu__model_write32(const struct liommu_model *m, uint64_t pa, uint32_t v)
-{
-	uint32_t *p = model_direct(m, pa, 4);
-
-	if (p) {
-		__atomic_store_n(p, v, __ATOMIC_RELEASE);
-		return 0;
-	}
-	/* The ops' aligned 4-byte write is a release store (model.h). */
-	return m->mops->write(m->mpriv, pa, &v, 4) ? -EFAULT : 0;
 }

@@ -22,10 +22,21 @@
  * latency is a busy-wait there with reg_lock held, as a driver polling
  * the status would spend it: the unit's other invalidations and register
  * accesses wait behind it, as they would behind hardware's single queue.
+ *
+ * It owns IQH and IQERCD in the register page (software writes IQT and
+ * IQA through regs.c; qi.c reads them) and the queue base and size
+ * latched at QIE.  It calls down only: cache.c to invalidate, fault.c to
+ * raise FSTS.IQE or the completion event, mem.c to fetch descriptors and
+ * write wait status.  It must not decode register writes or touch other
+ * registers.
  */
 #include <time.h>
 
-#include "model-internal.h"
+#include "cache.h"
+#include "fault.h"
+#include "mem.h"
+#include "qi.h"
+#include "stats.h"
 
 static uint64_t now_ns(void)
 {
@@ -188,23 +199,23 @@ static unsigned int do_desc(struct liommu_model *m, const struct vtd_inv_desc *d
 static void queue_error_locked(struct liommu_model *m, unsigned int iqei,
 			       struct model_evq *q)
 {
-	m->iqercd = (m->iqercd & ~VTD_IQERCD_IQEI) |
-		    vtd_field_prep(VTD_IQERCD_IQEI,
-				   iqei == DESC_ERR_NODETAIL ? VTD_IQEI_NONE : iqei);
+	REG64(m, VTD_IQERCD_REG) = (REG64(m, VTD_IQERCD_REG) & ~VTD_IQERCD_IQEI) |
+				   vtd_field_prep(VTD_IQERCD_IQEI,
+						  iqei == DESC_ERR_NODETAIL ? VTD_IQEI_NONE : iqei);
 	mstat_inc(m, MS_QI_ERRORS);
 	liommu__model_fsts_error_locked(m, VTD_FSTS_IQE, q);
 }
 
 void liommu__model_qi_run_locked(struct liommu_model *m, struct model_evq *q)
 {
-	uint32_t head = (uint32_t)vtd_field_get(VTD_IQ_QH, m->iqh);
-	uint32_t tail = (uint32_t)vtd_field_get(VTD_IQ_QT, m->iqt);
+	uint32_t head = (uint32_t)vtd_field_get(VTD_IQ_QH, REG64(m, VTD_IQH_REG));
+	uint32_t tail = (uint32_t)vtd_field_get(VTD_IQ_QT, REG64(m, VTD_IQT_REG));
 	uint64_t due_ns;
 
-	if (!m->iq_entries || (m->fsts & VTD_FSTS_IQE))
+	if (!m->iq_entries || (REG32(m, VTD_FSTS_REG) & VTD_FSTS_IQE))
 		return;
 	/* 256-bit descriptors need scalable mode (ECAP.SMTS). */
-	if (m->iqa & VTD_IQA_DW) {
+	if (REG64(m, VTD_IQA_REG) & VTD_IQA_DW) {
 		queue_error_locked(m, VTD_IQEI_WIDTH, q);
 		return;
 	}
@@ -231,6 +242,44 @@ void liommu__model_qi_run_locked(struct liommu_model *m, struct model_evq *q)
 			return;
 		}
 		head = (head + 1) % m->iq_entries;
-		m->iqh = vtd_field_prep(VTD_IQ_QH, head);
+		REG64(m, VTD_IQH_REG) = vtd_field_prep(VTD_IQ_QH, head);
 	}
+}
+
+void liommu__model_qi_enable_locked(struct liommu_model *m, struct model_evq *q)
+{
+	uint64_t iqa = REG64(m, VTD_IQA_REG);
+
+	/* The queue base and size are latched when QI is enabled. */
+	m->iq_base = iqa & VTD_IQA_IQA & m->haw_mask;
+	m->iq_entries = 256u << vtd_field_get(VTD_IQA_QS, iqa);
+	/* QEMU processes a non-zero tail at once (Windows does this); so do
+	 * we, rather than wait for the next tail write. */
+	if (REG64(m, VTD_IQT_REG) != REG64(m, VTD_IQH_REG) &&
+	    !(REG32(m, VTD_FSTS_REG) & VTD_FSTS_IQE))
+		liommu__model_qi_run_locked(m, q);
+}
+
+bool liommu__model_qi_disable_locked(struct liommu_model *m)
+{
+	/*
+	 * Spec 6.5.2: software disables QI only with the queue empty
+	 * (IQH == IQT).  Otherwise the command is ignored and QIES stays set
+	 * (QEMU additionally insists the last descriptor was a wait).  On
+	 * disable the unit clears IQH.
+	 */
+	if (REG64(m, VTD_IQH_REG) != REG64(m, VTD_IQT_REG))
+		return false;
+	REG64(m, VTD_IQH_REG) = 0;
+	return true;
+}
+
+void liommu__model_qi_iqe_cleared_locked(struct liommu_model *m, struct model_evq *q)
+{
+	REG64(m, VTD_IQERCD_REG) &= ~VTD_IQERCD_IQEI;	/* valid only while IQE */
+	/* 6.5.2.10: clearing IQE lets the unit fetch again from IQH (QEMU
+	 * waits for the next tail write instead). */
+	if ((REG32(m, VTD_GSTS_REG) & VTD_GSTS_QIES) &&
+	    REG64(m, VTD_IQH_REG) != REG64(m, VTD_IQT_REG))
+		liommu__model_qi_run_locked(m, q);
 }

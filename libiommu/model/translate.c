@@ -24,10 +24,51 @@
  *
  * Fault Processing Disable in the context entry suppresses the
  * "qualified" reasons (QEMU's vtd_qualified_faults[]).
+ *
+ * It owns the walk, the front TLB's keys and the fills of the context
+ * cache, IOTLB, PDE cache and front TLB.  It reads the unit's latched
+ * state (TE, the root table) without locks and never the register page;
+ * it calls down only (cache.c, mem.c, and fault.c to record a fault,
+ * which takes reg_lock) and must not touch registers or drop entries.
  */
+#include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "cache.h"
+#include "fault.h"
+#include "mem.h"
 #include "model-internal.h"
+#include "stats.h"
+
+/*
+ * Front TLB key: bit 63 set (keys are never 0), page number << 16,
+ * source-id.  Only IOVAs below 2^MODEL_FRONT_IOVA_BITS have a key (every
+ * MGAW the model supports is below it).  Value: v0 the IOTLB's leaf |
+ * R/W; v1 the generation << 20 | leaf level << 16 | domain-id.
+ */
+#define MODEL_FRONT_IOVA_BITS	59
+#define MODEL_FRONT_GEN_SHIFT	20
+static inline uint64_t model_front_key(uint16_t sid, uint64_t iova)
+{
+	return (1ULL << 63) | ((iova >> VTD_PAGE_SHIFT) << 16) | sid;
+}
+static inline uint64_t model_front_v1(uint64_t gen, unsigned int level, uint16_t did)
+{
+	return (gen << MODEL_FRONT_GEN_SHIFT) | ((uint64_t)level << 16) | did;
+}
+
+/* Reserved bits of a present root / context entry (spec 9.1, 9.3). */
+static inline uint64_t model_root_rsvd(const struct liommu_model *m)
+{
+	return VTD_ROOT_LO_RSVD | (VTD_ADDR_MASK & ~m->haw_mask) |
+	       ~(VTD_ADDR_MASK | VTD_GENMASK64(11, 0));
+}
+static inline uint64_t model_ctx_lo_rsvd(const struct liommu_model *m)
+{
+	return VTD_CTX_LO_RSVD | (VTD_ADDR_MASK & ~m->haw_mask) |
+	       ~(VTD_ADDR_MASK | VTD_GENMASK64(11, 0));
+}
 
 /* A decoded, validated context entry. */
 struct ctxd {

@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 #include <liommu/export.h>
+#include <liommu/fault-record.h>
 #include <liommu/platform.h>
 #include <liommu/vtd.h>
 
@@ -166,27 +167,7 @@ LIOMMU_EXPORT int liommu_unit_invalidate_iotlb_all(struct liommu_unit *unit);
 /* Faults                                                              */
 /* ------------------------------------------------------------------ */
 
-/**
- * struct liommu_fault - one decoded primary fault record (spec 11.4.14).
- * @addr:   faulting page address (FI), or the interrupt index << 48 for
- *          interrupt-remapping faults, as the hardware records it.
- * @sid:    requester source-id (bus << 8 | devfn).
- * @reason: VTD_FR_* code.
- * @is_write: the request was a write (T = 0).
- * @at:     address type of the request.
- * @pasid_present, @pasid, @exec, @priv: PASID-tagged request fields.
- */
-struct liommu_fault {
-	uint64_t addr;
-	uint16_t sid;
-	uint8_t reason;
-	bool is_write;
-	uint8_t at;
-	bool pasid_present;
-	uint32_t pasid;
-	bool exec;
-	bool priv;
-};
+/* struct liommu_fault, a decoded fault record, is in liommu/fault-record.h. */
 
 /** liommu_fault_decode() - decode the two halves of a fault record. */
 LIOMMU_EXPORT void liommu_fault_decode(uint64_t lo, uint64_t hi,

@@ -15,6 +15,13 @@
  * liommu_model_read32()/_write32()/... (the sim platform, liommu/sim.h,
  * wires them to struct liommu_platform_ops).
  *
+ * What exists: the model runs in-process, under the sim platform and the
+ * tests.  Nothing in the tree serves it to a guest yet; the vIOMMU
+ * sidecore and its daemon are planned (docs/model.md, "The register
+ * file", says what they will need).  The register file is one 4 KiB page
+ * at the VT-d register offsets that holds exactly what a read returns,
+ * so reads compute nothing and have no side effects.
+ *
  * Memory: the model touches "physical memory" only through the bounded
  * interface in struct liommu_model_mem.  A table pointer, descriptor or
  * status address outside it is reported the way hardware reports an
@@ -84,7 +91,7 @@
 #include <stdint.h>
 
 #include <liommu/export.h>
-#include <liommu/liommu.h>
+#include <liommu/fault-record.h>
 #include <liommu/vtd.h>
 
 #ifdef __cplusplus

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * qi.h - the software VT-d unit's invalidation queue and its modelled
+ * invalidation latency (qi.c; not installed).
+ *
+ * Called by regs.c only: the register writes that make descriptors
+ * visible (IQT, GCMD.QIE, FSTS.IQE cleared) run the queue, and
+ * register-based invalidation waits out the same latency.  qi.c calls
+ * down into cache.c (the invalidations), fault.c (IQE, the completion
+ * event) and mem.c (descriptor fetch, status write), never back up.
+ */
+#ifndef LIOMMU_MODEL_QI_H
+#define LIOMMU_MODEL_QI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "fault.h"
+#include "model-internal.h"
+
+/* GCMD.QIE set (the caller has set GSTS.QIES): latch the queue base and
+ * size from IQA and process what is already queued. */
+void liommu__model_qi_enable_locked(struct liommu_model *m, struct model_evq *q);
+/* GCMD.QIE cleared.  Return: false when the queue is not empty, so the
+ * command is ignored and GSTS.QIES stays set (6.5.2); true when the unit
+ * disabled it (IQH cleared; the caller clears GSTS.QIES). */
+bool liommu__model_qi_disable_locked(struct liommu_model *m);
+/* Software cleared FSTS.IQE: IQERCD.IQEI is no longer valid, and the
+ * queue resumes from IQH (6.5.2.10). */
+void liommu__model_qi_iqe_cleared_locked(struct liommu_model *m, struct model_evq *q);
+/* Process descriptors from IQH up to IQT (stops at an error). */
+void liommu__model_qi_run_locked(struct liommu_model *m, struct model_evq *q);
+/* The modelled invalidation latency: the earliest completion time of an
+ * invalidation submitted now (0: no latency configured), and the
+ * busy-wait until then (0: none). */
+uint64_t liommu__model_inval_due(const struct liommu_model *m);
+void liommu__model_inval_wait(uint64_t due_ns);
+
+#endif /* LIOMMU_MODEL_QI_H */
