@@ -25,3 +25,6 @@ bench_bench_translate_SOURCES = bench/bench-translate.c bench/bench-stats.h
 bench_bench_translate_LDADD = libiommu/libiommu.la
 # static archive: the figure is the model's, not the PLT's and GOT's
 bench_bench_translate_LDFLAGS = $(AM_LDFLAGS) -static
+
+# Five alternating rounds of the three benches over two builds.
+EXTRA_DIST += bench/rounds.sh
