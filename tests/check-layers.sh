@@ -28,7 +28,8 @@ deps() {
 	platform)	echo "base model driver" ;;
 	irq-remap)	echo "base driver" ;;
 	eli)		echo "base irq-remap" ;;
-	programs)	echo "base model driver iova dma platform irq-remap eli" ;;
+	viommu)		echo "base model driver iova dma platform" ;;
+	programs)	echo "base model driver iova dma platform irq-remap eli viommu" ;;
 	esac
 }
 
@@ -47,6 +48,7 @@ layer_of() {
 	libiommu/platform/*)					echo platform ;;
 	irq-remap/*)						echo irq-remap ;;
 	eli/*)							echo eli ;;
+	viommu-sidecore/*)					echo viommu ;;
 	tools/*|examples/*)					echo programs ;;
 	esac
 }
@@ -62,7 +64,7 @@ resolve() {
 	case $inc in
 	\<liommu/*)
 		name=${inc#<}; name=${name%>}
-		for d in libiommu/include irq-remap/include eli/include; do
+		for d in libiommu/include irq-remap/include eli/include viommu-sidecore/include; do
 			[ -f "$root/$d/$name" ] && { echo "$d/$name"; return; }
 		done
 		echo "?$name" ;;
@@ -78,7 +80,7 @@ resolve() {
 
 check_tree() {
 	root=$(cd "$1" && pwd) bad=0 n=0
-	files=$(cd "$root" && find libiommu irq-remap eli tools examples \
+	files=$(cd "$root" && find libiommu irq-remap eli viommu-sidecore tools examples \
 		-name '*.[ch]' 2>/dev/null | sort)
 	for f in $files; do
 		from=$(layer_of "$f")
@@ -132,7 +134,7 @@ trap 'rm -rf "$tmp"' EXIT
 for probe in '#include <liommu/dma.h>' '#include "../dma/dma-internal.h"' \
 	     '#include "../model/model-internal.h"'; do
 	rm -rf "$tmp/t"; mkdir "$tmp/t"
-	(cd "$src" && tar cf - libiommu irq-remap eli tools examples) | (cd "$tmp/t" && tar xf -)
+	(cd "$src" && tar cf - libiommu irq-remap eli viommu-sidecore tools examples) | (cd "$tmp/t" && tar xf -)
 	printf '%s\n' "$probe" >> "$tmp/t/libiommu/driver/unit.c"
 	if check_tree "$tmp/t" > "$tmp/out" 2>&1; then
 		echo "FAIL: self-test: '$probe' in libiommu/driver/unit.c was not caught"

@@ -28,4 +28,5 @@ include tests/iova.mk
 include tests/eli.mk
 include tests/irq-remap.mk
 include tests/dma.mk
+include tests/viommu.mk
 include tests/cli.mk

@@ -1,0 +1,11 @@
+# SPDX-License-Identifier: MIT
+# The vIOMMU engine (viommu-sidecore/): its QEMU comparisons run when
+# configure found qemu-system-x86_64.
+check_PROGRAMS += tests/check-viommu
+tests_check_viommu_SOURCES = tests/runner.c tests/check-viommu.c
+tests_check_viommu_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=viommu_suite
+if HAVE_QEMU
+tests_check_viommu_CPPFLAGS += -DLIOMMU_QEMU_TESTS
+endif
+tests_check_viommu_CFLAGS = $(TEST_CFLAGS)
+tests_check_viommu_LDADD = $(TEST_LIBS)

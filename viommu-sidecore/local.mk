@@ -1,0 +1,10 @@
+# SPDX-License-Identifier: MIT
+# The vIOMMU engine: a VT-d unit emulated for guests (the model, served
+# from a register page) and shadowed into a host domain.  Its sources
+# join libiommu.la; it includes only libiommu's public headers (the
+# "viommu" layer of docs/design.md, checked by tests/check-layers.sh).
+AM_CPPFLAGS += -I$(top_srcdir)/viommu-sidecore/include
+liommu_include_HEADERS += viommu-sidecore/include/liommu/viommu.h
+
+libiommu_libiommu_la_SOURCES += \
+	viommu-sidecore/src/config.c
