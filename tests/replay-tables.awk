@@ -156,6 +156,8 @@ function walk(t, l,   i, k, v, n, child) {
 }
 
 {
+	# A capture read from a serial console ends its lines with \r\n.
+	sub(/\r$/, "")
 	# The event's payload starts after "SECONDS.FRACTION: NAME:".
 	for (f = 1; f < NF; f++)
 		if ($f ~ /^[0-9]+\.[0-9]+:$/)
