@@ -16,7 +16,7 @@ tests_check_cli_LDADD = $(CHECK_LIBS)
 check_SCRIPTS += tests/cli-usage.sh tests/cli-compare.sh tests/cli-sweep.sh \
 	tests/cli-replay.sh tests/cli-qemu.sh
 EXTRA_DIST += tests/cli-lib.sh tests/cli-usage.sh tests/cli-compare.sh \
-	tests/cli-sweep.sh tests/cli-replay.sh tests/cli-qemu.sh \
+	tests/cli-sweep.sh tests/cli-replay.sh tests/replay-tables.awk tests/cli-qemu.sh \
 	tests/fuzz/fuzz-trace.c
 
 # libFuzzer: FUZZ_CC must accept -fsanitize=fuzzer; FUZZ_TIME in seconds.
