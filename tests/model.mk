@@ -11,6 +11,16 @@ tests_check_model_CFLAGS = $(TEST_CFLAGS)
 tests_check_model_LDADD = $(TEST_LIBS)
 tests_check_model_LDFLAGS = $(TEST_LINK_STATIC)
 
+# The hooks the vIOMMU engine uses: invalidation callback, side-effect-
+# free walks, register change count (check-model-hooks).
+check_PROGRAMS += tests/check-model-hooks
+tests_check_model_hooks_SOURCES = tests/runner.c tests/check-model-hooks.c \
+	tests/check-model-env.h
+tests_check_model_hooks_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=model_hooks_suite
+tests_check_model_hooks_CFLAGS = $(TEST_CFLAGS)
+tests_check_model_hooks_LDADD = $(TEST_LIBS)
+tests_check_model_hooks_LDFLAGS = $(TEST_LINK_STATIC)
+
 check_PROGRAMS += tests/check-diff
 DIFF_TEST_SOURCES = tests/runner.c tests/check-diff.c tests/diff-scenario.c \
 	tests/diff-scenario.h

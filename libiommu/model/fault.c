@@ -114,7 +114,7 @@ void liommu__model_fsts_error_locked(struct liommu_model *m, uint32_t bit,
  * source-id that already has a pending record is dropped (QEMU's
  * vtd_try_collapse_fault()).
  */
-void liommu__model_record_fault_locked(struct liommu_model *m, uint16_t sid,
+bool liommu__model_record_fault_locked(struct liommu_model *m, uint16_t sid,
 				       uint64_t fi, unsigned int reason,
 				       bool is_write, struct model_evq *q)
 {
@@ -123,20 +123,21 @@ void liommu__model_record_fault_locked(struct liommu_model *m, uint16_t sid,
 
 	if (pre & VTD_FSTS_PFO) {
 		mstat_inc(m, MS_FAULTS_LOST);
-		return;
+		return false;
 	}
 	if (m->cfg.collapse_faults) {
 		for (i = 0; i < m->cfg.nfr; i++)
 			if ((FRCD_HI(m, i) & VTD_FRCD_HI_F) &&
 			    vtd_field_get(VTD_FRCD_HI_SID, FRCD_HI(m, i)) == sid) {
 				mstat_inc(m, MS_FAULTS_LOST);
-				return;
+				return false;
 			}
 	}
 	if (FRCD_HI(m, idx) & VTD_FRCD_HI_F) {
+		/* PFO is new (it was clear above): the page changed. */
 		REG32(m, VTD_FSTS_REG) |= VTD_FSTS_PFO;
 		mstat_inc(m, MS_FAULTS_LOST);
-		return;
+		return true;
 	}
 	FRCD_LO(m, idx) = fi & VTD_FRCD_LO_FI;
 	FRCD_HI(m, idx) = VTD_FRCD_HI_F |
@@ -150,6 +151,7 @@ void liommu__model_record_fault_locked(struct liommu_model *m, uint16_t sid,
 					 (uint32_t)vtd_field_prep(VTD_FSTS_FRI, idx);
 	update_ppf_locked(m);
 	fault_event_locked(m, pre, q);
+	return true;
 }
 
 void liommu__model_report_fault(struct liommu_model *m, uint16_t sid, uint64_t fi,
@@ -158,7 +160,10 @@ void liommu__model_report_fault(struct liommu_model *m, uint16_t sid, uint64_t f
 	struct model_evq q = { 0 };
 
 	model_reg_lock(m);
-	liommu__model_record_fault_locked(m, sid, fi, reason, is_write, &q);
+	/* A fault lost or collapsed changes no register: a flood of them
+	 * (a hostile guest's device) leaves a poller's page alone. */
+	if (liommu__model_record_fault_locked(m, sid, fi, reason, is_write, &q))
+		model_regs_changed_locked(m);
 	model_reg_unlock(m);
 	liommu__model_send_events(m, &q);
 }

@@ -43,8 +43,10 @@ struct model_evq {
  * model lock held. */
 void liommu__model_send_events(struct liommu_model *m, const struct model_evq *q);
 
-/* Record a primary fault (spec 7.2.1) and queue the fault event. */
-void liommu__model_record_fault_locked(struct liommu_model *m, uint16_t sid,
+/* Record a primary fault (spec 7.2.1) and queue the fault event.
+ * Return: true when the register page changed (false: the fault was
+ * lost under PFO or collapsed). */
+bool liommu__model_record_fault_locked(struct liommu_model *m, uint16_t sid,
 				       uint64_t fi, unsigned int reason,
 				       bool is_write, struct model_evq *q);
 /* Record a fault from a device thread: takes reg_lock, sends the event. */

@@ -14,7 +14,8 @@
  *   stats.h    per-thread counters                          (stats.c)
  *   mem.h      bounded physical-memory access               (mem.c)
  *   fault.h    fault recording, fault and completion events (fault.c)
- *   qi.h       the invalidation queue, invalidation latency (qi.c)
+ *   qi.h       the invalidation queue, invalidation latency,
+ *              invalidations performed and reported        (qi.c)
  *   regs.h     register decoding and commands               (regs.c)
  *
  * translate.c (DMA) and irq.c (interrupt remapping) use cache, stats,
@@ -92,6 +93,15 @@ struct liommu_model {
 	_Atomic uint64_t epoch __attribute__((aligned(MODEL_CACHELINE)));
 
 	/*
+	 * Register file change count (liommu_model_regs_seq()): advanced
+	 * under reg_lock, after the change, by whoever changed the page
+	 * (model_regs_changed_locked()); read without the lock.  A line of
+	 * its own: a poller reads it all the time, and it must not share
+	 * the line every lock holder writes.
+	 */
+	_Atomic uint64_t regs_seq __attribute__((aligned(MODEL_CACHELINE)));
+
+	/*
 	 * Register state, protected by reg_lock (model_reg_lock()).  @regs
 	 * is the register file as software reads it (regfile.h); the rest is
 	 * what the unit latches or keeps and software cannot read back.
@@ -123,6 +133,22 @@ static inline void model_reg_lock(struct liommu_model *m)
 static inline void model_reg_unlock(struct liommu_model *m)
 {
 	liommu__spin_unlock(&m->reg_lock);
+}
+
+/*
+ * The register page may have changed: advance regs_seq.  Every locked
+ * section that can change the page calls it before it unlocks: the
+ * register write accessors (regs.c: a write and everything it runs),
+ * fault recording (fault.c) and reset (model.c).  The lock makes this the
+ * only writer, so a load and a release store do it, no locked
+ * instruction; the release orders the page's changes before the new
+ * count for a reader that acquires it.
+ */
+static inline void model_regs_changed_locked(struct liommu_model *m)
+{
+	atomic_store_explicit(&m->regs_seq,
+			      atomic_load_explicit(&m->regs_seq, memory_order_relaxed) + 1,
+			      memory_order_release);
 }
 
 #endif /* LIOMMU_MODEL_INTERNAL_H */

@@ -234,6 +234,7 @@ void liommu_model_reset(struct liommu_model *m)
 	liommu__model_inv_ctx_all_locked(m);
 	liommu__model_inv_iotlb_all_locked(m);
 	liommu__model_inv_iec_all_locked(m);
+	model_regs_changed_locked(m);
 	model_reg_unlock(m);
 }
 

@@ -25,7 +25,10 @@
  *
  * It owns IQH and IQERCD in the register page (software writes IQT and
  * IQA through regs.c; qi.c reads them) and the queue base and size
- * latched at QIE.  It calls down only: cache.c to invalidate, fault.c to
+ * latched at QIE, and the invalidation callback (liommu_model_config.
+ * inval): every invalidation, queued or register-based, is performed
+ * and reported by the three *_inv_locked() functions here.  It calls
+ * down only: cache.c to invalidate, fault.c to
  * raise FSTS.IQE or the completion event, mem.c to fetch descriptors and
  * write wait status.  It must not decode register writes or touch other
  * registers.
@@ -63,68 +66,175 @@ void liommu__model_inval_wait(uint64_t due_ns)
 #define DESC_OK			0
 #define DESC_ERR_NODETAIL	0x100
 
-static unsigned int do_cc(struct liommu_model *m, const struct vtd_inv_desc *d)
+/* ------------------------------------------------------------------ */
+/* Performed and reported                                              */
+/* ------------------------------------------------------------------ */
+
+/*
+ * The invalidation callback runs here, under reg_lock, after cache.c
+ * dropped the entries and before anything makes the completion visible
+ * (the caller clears ICC / IVT, or a later wait descriptor writes its
+ * status): a shadow that unmaps from inside it is done before software
+ * sees the invalidation complete (liommu_model_inval_fn).
+ */
+static void inval_notify_locked(struct liommu_model *m, const struct liommu_model_inval *inv)
 {
-	if ((d->lo & VTD_INV_CC_LO_RSVD) || d->hi)
-		return VTD_IQEI_RSVD;
-	switch (vtd_field_get(VTD_INV_CC_G, d->lo)) {
+	if (m->cfg.inval)
+		m->cfg.inval(m->cfg.inval_priv, inv);
+}
+
+void liommu__model_ctx_inv_locked(struct liommu_model *m, unsigned int gran, uint16_t did,
+				  uint16_t sid, unsigned int fm, bool queued)
+{
+	struct liommu_model_inval inv = { .kind = LIOMMU_MODEL_INV_CONTEXT, .queued = queued };
+
+	switch (gran) {
 	case VTD_CC_GRAN_GLOBAL:
 		liommu__model_inv_ctx_all_locked(m);
-		return DESC_OK;
+		inv.gran = LIOMMU_MODEL_INV_GLOBAL;
+		break;
 	case VTD_CC_GRAN_DOMAIN:
-		liommu__model_inv_ctx_domain_locked(m, (uint16_t)vtd_field_get(VTD_INV_CC_DID, d->lo));
-		return DESC_OK;
-	case VTD_CC_GRAN_DEVICE:
-		liommu__model_inv_ctx_device_locked(m, (uint16_t)vtd_field_get(VTD_INV_CC_SID, d->lo),
-						    (unsigned int)vtd_field_get(VTD_INV_CC_FM, d->lo));
-		return DESC_OK;
-	default:
-		return VTD_IQEI_RSVD;	/* G = 0 is reserved */
+		liommu__model_inv_ctx_domain_locked(m, did);
+		inv.gran = LIOMMU_MODEL_INV_DOMAIN;
+		inv.did = did;
+		break;
+	default:	/* VTD_CC_GRAN_DEVICE */
+		liommu__model_inv_ctx_device_locked(m, sid, fm);
+		inv.gran = LIOMMU_MODEL_INV_DEVICE;
+		inv.did = did;
+		inv.sid = sid;
+		inv.fm = (uint8_t)fm;
+		break;
 	}
+	inval_notify_locked(m, &inv);
+}
+
+void liommu__model_iotlb_inv_locked(struct liommu_model *m, unsigned int gran, uint16_t did,
+				    uint64_t addr, unsigned int am, bool ih, bool queued)
+{
+	struct liommu_model_inval inv = { .kind = LIOMMU_MODEL_INV_IOTLB, .queued = queued };
+
+	switch (gran) {
+	case VTD_IOTLB_GRAN_GLOBAL:
+		liommu__model_inv_iotlb_all_locked(m);
+		inv.gran = LIOMMU_MODEL_INV_GLOBAL;
+		break;
+	case VTD_IOTLB_GRAN_DOMAIN:
+		liommu__model_inv_iotlb_domain_locked(m, did);
+		inv.gran = LIOMMU_MODEL_INV_DOMAIN;
+		inv.did = did;
+		break;
+	default:	/* VTD_IOTLB_GRAN_PAGE */
+		liommu__model_inv_iotlb_page_locked(m, did, addr, am, ih);
+		inv.gran = LIOMMU_MODEL_INV_PAGE;
+		inv.did = did;
+		/* ADDR's low AM bits are ignored (6.5.2.3). */
+		inv.addr = addr & ~((VTD_PAGE_SIZE << am) - 1);
+		inv.am = am;
+		inv.ih = ih;
+		break;
+	}
+	inval_notify_locked(m, &inv);
+}
+
+void liommu__model_iec_inv_locked(struct liommu_model *m, bool index_sel, uint16_t iidx,
+				  unsigned int im, bool queued)
+{
+	struct liommu_model_inval inv = { .kind = LIOMMU_MODEL_INV_IEC, .queued = queued };
+
+	if (index_sel) {
+		liommu__model_inv_iec_index_locked(m, iidx, im);
+		inv.gran = LIOMMU_MODEL_INV_INDEX;
+		inv.iidx = iidx & ~((1u << im) - 1);
+		inv.am = im;
+	} else {
+		liommu__model_inv_iec_all_locked(m);
+		inv.gran = LIOMMU_MODEL_INV_GLOBAL;
+	}
+	inval_notify_locked(m, &inv);
+}
+
+/* ------------------------------------------------------------------ */
+/* Descriptors                                                         */
+/* ------------------------------------------------------------------ */
+
+static unsigned int do_cc(struct liommu_model *m, const struct vtd_inv_desc *d)
+{
+	unsigned int gran = (unsigned int)vtd_field_get(VTD_INV_CC_G, d->lo);
+
+	if ((d->lo & VTD_INV_CC_LO_RSVD) || d->hi)
+		return VTD_IQEI_RSVD;
+	if (gran == 0)
+		return VTD_IQEI_RSVD;	/* G = 0 is reserved */
+	liommu__model_ctx_inv_locked(m, gran, (uint16_t)vtd_field_get(VTD_INV_CC_DID, d->lo),
+				     (uint16_t)vtd_field_get(VTD_INV_CC_SID, d->lo),
+				     (unsigned int)vtd_field_get(VTD_INV_CC_FM, d->lo), true);
+	return DESC_OK;
 }
 
 static unsigned int do_iotlb(struct liommu_model *m, const struct vtd_inv_desc *d)
 {
 	uint16_t did = (uint16_t)vtd_field_get(VTD_INV_IOTLB_DID, d->lo);
 	unsigned int am = (unsigned int)vtd_field_get(VTD_INV_IOTLB_HI_AM, d->hi);
+	unsigned int gran = (unsigned int)vtd_field_get(VTD_INV_IOTLB_G, d->lo);
 
 	if ((d->lo & VTD_INV_IOTLB_LO_RSVD) || (d->hi & VTD_INV_IOTLB_HI_RSVD))
 		return VTD_IQEI_RSVD;
 	/* DR/DW: the model has no posted writes or reads in flight to
 	 * drain; every request completes before its translate call returns. */
-	switch (vtd_field_get(VTD_INV_IOTLB_G, d->lo)) {
+	switch (gran) {
 	case VTD_IOTLB_GRAN_GLOBAL:
-		liommu__model_inv_iotlb_all_locked(m);
-		return DESC_OK;
 	case VTD_IOTLB_GRAN_DOMAIN:
-		liommu__model_inv_iotlb_domain_locked(m, did);
+		liommu__model_iotlb_inv_locked(m, gran, did, 0, 0, false, true);
 		return DESC_OK;
 	case VTD_IOTLB_GRAN_PAGE:
 		if (am > m->cfg.mamv)
 			return VTD_IQEI_RSVD;	/* as QEMU: AM above MAMV */
 		if (!m->cfg.psi)
-			liommu__model_inv_iotlb_domain_locked(m, did);
+			liommu__model_iotlb_inv_locked(m, VTD_IOTLB_GRAN_DOMAIN, did, 0, 0,
+						       false, true);
 		else
-			liommu__model_inv_iotlb_page_locked(m, did, d->hi & VTD_INV_IOTLB_HI_ADDR,
-							   am, d->hi & VTD_INV_IOTLB_HI_IH);
+			liommu__model_iotlb_inv_locked(m, gran, did,
+						       d->hi & VTD_INV_IOTLB_HI_ADDR, am,
+						       d->hi & VTD_INV_IOTLB_HI_IH, true);
 		return DESC_OK;
 	default:
 		return VTD_IQEI_RSVD;
 	}
 }
 
-/* Device-TLB invalidate (6.5.2.5): the model has no device TLBs, so a
- * well-formed descriptor completes with nothing to do. */
+/*
+ * Device-TLB invalidate (6.5.2.5): the model has no device TLBs, so a
+ * well-formed descriptor drops nothing; it is still reported, since the
+ * device behind a shadow may have one.  With S = 1 the size is encoded
+ * in ADDR (PCIe ATS 3.1): the lowest clear bit from bit 12 up says how
+ * many 4 KiB pages, 2^(that bit - 11); every bit set is the whole space.
+ */
 static unsigned int do_devtlb(struct liommu_model *m, const struct vtd_inv_desc *d)
 {
 	const uint64_t lo_rsvd = VTD_GENMASK64(11, 4) | VTD_GENMASK64(31, 21) |
 				 VTD_GENMASK64(51, 48);
 	const uint64_t hi_rsvd = VTD_GENMASK64(11, 1);
+	struct liommu_model_inval inv = {
+		.kind = LIOMMU_MODEL_INV_DEVTLB,
+		.gran = LIOMMU_MODEL_INV_PAGE,
+		.queued = true,
+	};
+	uint64_t addr = d->hi & VTD_INV_DEVTLB_HI_ADDR;
 
 	if (!m->cfg.device_tlb)
 		return VTD_IQEI_TYPE;
 	if ((d->lo & lo_rsvd) || (d->hi & hi_rsvd))
 		return VTD_IQEI_RSVD;
+	inv.sid = (uint16_t)vtd_field_get(VTD_INV_DEVTLB_SID, d->lo);
+	if (d->hi & VTD_INV_DEVTLB_HI_S) {
+		/* The clear bits of ADDR[63:12], from bit 0 up. */
+		uint64_t clear = ~(addr >> VTD_PAGE_SHIFT) & (UINT64_MAX >> VTD_PAGE_SHIFT);
+
+		inv.am = clear ? (unsigned int)__builtin_ctzll(clear) + 1 : 64 - VTD_PAGE_SHIFT;
+	}
+	inv.addr = inv.am >= 64 - VTD_PAGE_SHIFT ? 0 : addr & ~((VTD_PAGE_SIZE << inv.am) - 1);
+	inval_notify_locked(m, &inv);
 	return DESC_OK;
 }
 
@@ -137,13 +247,14 @@ static unsigned int do_iec(struct liommu_model *m, const struct vtd_inv_desc *d)
 	if ((d->lo & VTD_INV_IEC_LO_RSVD) || d->hi)
 		return VTD_IQEI_RSVD;
 	if (!(d->lo & VTD_INV_IEC_G)) {
-		liommu__model_inv_iec_all_locked(m);
+		liommu__model_iec_inv_locked(m, false, 0, 0, true);
 		return DESC_OK;
 	}
 	/* IM may not exceed ECAP.MHMV (11.4.3). */
 	if (im > m->cfg.mhmv)
 		return VTD_IQEI_RSVD;
-	liommu__model_inv_iec_index_locked(m, (uint16_t)vtd_field_get(VTD_INV_IEC_IIDX, d->lo), im);
+	liommu__model_iec_inv_locked(m, true, (uint16_t)vtd_field_get(VTD_INV_IEC_IIDX, d->lo),
+				     im, true);
 	return DESC_OK;
 }
 

@@ -5,7 +5,9 @@
  *
  * Called by regs.c only: the register writes that make descriptors
  * visible (IQT, GCMD.QIE, FSTS.IQE cleared) run the queue, and
- * register-based invalidation waits out the same latency.  qi.c calls
+ * register-based invalidation waits out the same latency and performs
+ * its invalidation through the same reporting entry points as the
+ * queue (the invalidation callback, liommu_model_config.inval).  qi.c calls
  * down into cache.c (the invalidations), fault.c (IQE, the completion
  * event) and mem.c (descriptor fetch, status write), never back up.
  */
@@ -35,5 +37,22 @@ void liommu__model_qi_run_locked(struct liommu_model *m, struct model_evq *q);
  * busy-wait until then (0: none). */
 uint64_t liommu__model_inval_due(const struct liommu_model *m);
 void liommu__model_inval_wait(uint64_t due_ns);
+
+/*
+ * Invalidations performed and reported: drop what the request covers
+ * (cache.c) and then tell liommu_model_config.inval, before the caller
+ * makes the completion visible.  The queue's descriptors and regs.c's
+ * register-based and implicit (GCMD) invalidations all go through them,
+ * so each invalidation is reported once, the same way.  The caller has
+ * validated the request; @gran is what the unit performs (VTD_CC_GRAN_*,
+ * VTD_IOTLB_GRAN_*), never a reserved value.
+ */
+void liommu__model_ctx_inv_locked(struct liommu_model *m, unsigned int gran, uint16_t did,
+				  uint16_t sid, unsigned int fm, bool queued);
+void liommu__model_iotlb_inv_locked(struct liommu_model *m, unsigned int gran, uint16_t did,
+				    uint64_t addr, unsigned int am, bool ih, bool queued);
+/* IEC: all entries (@index_sel false), or 2^@im from @iidx. */
+void liommu__model_iec_inv_locked(struct liommu_model *m, bool index_sel, uint16_t iidx,
+				  unsigned int im, bool queued);
 
 #endif /* LIOMMU_MODEL_QI_H */

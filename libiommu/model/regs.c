@@ -31,8 +31,11 @@
  * Side effects of a write (GCMD commands, register-based invalidation,
  * queue processing) run under reg_lock in the writer's thread; interrupt
  * messages they produce are queued in a struct model_evq and sent after
- * the lock is dropped.
+ * the lock is dropped.  Every write advances the register file's change
+ * count (regs_seq) before the unlock; liommu_model_regs_snapshot() copies
+ * the page and that count under the lock.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "cache.h"
@@ -117,8 +120,9 @@ static void gcmd_write_locked(struct liommu_model *m, uint32_t val, struct model
 		gsts_set_locked(m, VTD_GSTS_TES, on);
 		atomic_store_explicit(&m->te, on, memory_order_release);
 		if (m->cfg.flush_on_te) {
-			liommu__model_inv_ctx_all_locked(m);
-			liommu__model_inv_iotlb_all_locked(m);
+			liommu__model_ctx_inv_locked(m, VTD_CC_GRAN_GLOBAL, 0, 0, 0, false);
+			liommu__model_iotlb_inv_locked(m, VTD_IOTLB_GRAN_GLOBAL, 0, 0, 0, false,
+						       false);
 		}
 	}
 	if (val & VTD_GCMD_SRTP) {
@@ -129,8 +133,9 @@ static void gcmd_write_locked(struct liommu_model *m, uint32_t val, struct model
 				      memory_order_release);
 		gsts_set_locked(m, VTD_GSTS_RTPS, true);
 		if (m->cfg.esrtps) {
-			liommu__model_inv_ctx_all_locked(m);
-			liommu__model_inv_iotlb_all_locked(m);
+			liommu__model_ctx_inv_locked(m, VTD_CC_GRAN_GLOBAL, 0, 0, 0, false);
+			liommu__model_iotlb_inv_locked(m, VTD_IOTLB_GRAN_GLOBAL, 0, 0, 0, false,
+						       false);
 		}
 	}
 	if ((changed & VTD_GCMD_QIE) && m->cfg.qi) {
@@ -145,7 +150,7 @@ static void gcmd_write_locked(struct liommu_model *m, uint32_t val, struct model
 		atomic_store_explicit(&m->irta, REG64(m, VTD_IRTA_REG), memory_order_release);
 		gsts_set_locked(m, VTD_GSTS_IRTPS, true);
 		if (m->cfg.esirtps)
-			liommu__model_inv_iec_all_locked(m);
+			liommu__model_iec_inv_locked(m, false, 0, 0, false);
 	}
 	if ((changed & VTD_GCMD_IRE) && m->cfg.ir) {
 		bool on = val & VTD_GCMD_IRE;
@@ -177,25 +182,13 @@ static void ccmd_write_locked(struct liommu_model *m)
 	 * like QEMU the unit ignores it and ICC stays set. */
 	if (REG32(m, VTD_GSTS_REG) & VTD_GSTS_QIES)
 		return;
-	switch (vtd_field_get(VTD_CCMD_CIRG, ccmd)) {
-	case VTD_CC_GRAN_GLOBAL:
-		liommu__model_inv_ctx_all_locked(m);
-		caig = VTD_CC_GRAN_GLOBAL;
-		break;
-	case VTD_CC_GRAN_DOMAIN:
-		/* Performed as asked (QEMU widens it to global). */
-		liommu__model_inv_ctx_domain_locked(m, (uint16_t)vtd_field_get(VTD_CCMD_DID, ccmd));
-		caig = VTD_CC_GRAN_DOMAIN;
-		break;
-	case VTD_CC_GRAN_DEVICE:
-		liommu__model_inv_ctx_device_locked(m, (uint16_t)vtd_field_get(VTD_CCMD_SID, ccmd),
-						    (unsigned int)vtd_field_get(VTD_CCMD_FM, ccmd));
-		caig = VTD_CC_GRAN_DEVICE;
-		break;
-	default:
-		caig = 0;	/* reserved granularity: nothing done, CAIG 0 */
-		break;
-	}
+	/* Performed as asked, domain-selective too (QEMU widens that to
+	 * global); a reserved granularity does nothing and reports CAIG 0. */
+	caig = (unsigned int)vtd_field_get(VTD_CCMD_CIRG, ccmd);
+	if (caig)
+		liommu__model_ctx_inv_locked(m, caig, (uint16_t)vtd_field_get(VTD_CCMD_DID, ccmd),
+					     (uint16_t)vtd_field_get(VTD_CCMD_SID, ccmd),
+					     (unsigned int)vtd_field_get(VTD_CCMD_FM, ccmd), false);
 	/* Complete after the modelled latency (qi.c). */
 	liommu__model_inval_wait(liommu__model_inval_due(m));
 	REG64(m, VTD_CCMD_REG) &= ~(VTD_CCMD_ICC | VTD_CCMD_CAIG);
@@ -213,34 +206,18 @@ static void iotlb_write_locked(struct liommu_model *m)
 		return;
 	if (REG32(m, VTD_GSTS_REG) & VTD_GSTS_QIES)
 		return;
-	switch (vtd_field_get(VTD_IOTLB_IIRG, iotlb)) {
-	case VTD_IOTLB_GRAN_GLOBAL:
-		liommu__model_inv_iotlb_all_locked(m);
-		iaig = VTD_IOTLB_GRAN_GLOBAL;
-		break;
-	case VTD_IOTLB_GRAN_DOMAIN:
-		liommu__model_inv_iotlb_domain_locked(m, did);
+	iaig = (unsigned int)vtd_field_get(VTD_IOTLB_IIRG, iotlb);
+	/* Without CAP.PSI the unit may invalidate at a coarser granularity
+	 * and says so in IAIG (11.4.8.1); AM above MAMV is rejected (IAIG 0,
+	 * as QEMU), as is the reserved granularity 0. */
+	if (iaig == VTD_IOTLB_GRAN_PAGE && !m->cfg.psi)
 		iaig = VTD_IOTLB_GRAN_DOMAIN;
-		break;
-	case VTD_IOTLB_GRAN_PAGE:
-		if (!m->cfg.psi) {
-			/* Without CAP.PSI the unit may invalidate at a coarser
-			 * granularity and says so in IAIG (11.4.8.1). */
-			liommu__model_inv_iotlb_domain_locked(m, did);
-			iaig = VTD_IOTLB_GRAN_DOMAIN;
-		} else if (vtd_field_get(VTD_IVA_AM, m->iva) > m->cfg.mamv) {
-			iaig = 0;	/* AM above MAMV: rejected, as QEMU */
-		} else {
-			liommu__model_inv_iotlb_page_locked(m, did, m->iva & VTD_IVA_ADDR,
-							   (unsigned int)vtd_field_get(VTD_IVA_AM, m->iva),
-							   m->iva & VTD_IVA_IH);
-			iaig = VTD_IOTLB_GRAN_PAGE;
-		}
-		break;
-	default:
+	else if (iaig == VTD_IOTLB_GRAN_PAGE && vtd_field_get(VTD_IVA_AM, m->iva) > m->cfg.mamv)
 		iaig = 0;
-		break;
-	}
+	if (iaig)
+		liommu__model_iotlb_inv_locked(m, iaig, did, m->iva & VTD_IVA_ADDR,
+					       (unsigned int)vtd_field_get(VTD_IVA_AM, m->iva),
+					       m->iva & VTD_IVA_IH, false);
 	liommu__model_inval_wait(liommu__model_inval_due(m));
 	REG64(m, MODEL_IOTLB_OFF) &= ~(VTD_IOTLB_IVT | VTD_IOTLB_IAIG);
 	REG64(m, MODEL_IOTLB_OFF) |= vtd_field_prep(VTD_IOTLB_IAIG, iaig);
@@ -444,6 +421,10 @@ void liommu_model_write32(struct liommu_model *m, uint32_t off, uint32_t val)
 	} else {
 		reg32_write_locked(m, off, val, &q);
 	}
+	/* Whatever the write did (a stored value, a command, queue
+	 * progress, status bits), without comparing: cheaper than finding
+	 * out, and a poller only copies the page once more. */
+	model_regs_changed_locked(m);
 	model_reg_unlock(m);
 	liommu__model_send_events(m, &q);
 }
@@ -463,6 +444,27 @@ void liommu_model_write64(struct liommu_model *m, uint32_t off, uint64_t val)
 		reg32_write_locked(m, off, (uint32_t)val, &q);
 		reg32_write_locked(m, off + 4, (uint32_t)(val >> 32), &q);
 	}
+	model_regs_changed_locked(m);
 	model_reg_unlock(m);
 	liommu__model_send_events(m, &q);
+}
+
+uint64_t liommu_model_regs_seq(const struct liommu_model *m)
+{
+	return atomic_load_explicit(&m->regs_seq, memory_order_acquire);
+}
+
+int liommu_model_regs_snapshot(struct liommu_model *m, void *buf, size_t len, uint64_t *seq)
+{
+	uint64_t s;
+
+	if (!buf || len < VTD_REG_WINDOW_SIZE)
+		return -EINVAL;
+	model_reg_lock(m);
+	memcpy(buf, m->regs, MODEL_REGS_SIZE);
+	s = atomic_load_explicit(&m->regs_seq, memory_order_relaxed);
+	model_reg_unlock(m);
+	if (seq)
+		*seq = s;
+	return 0;
 }

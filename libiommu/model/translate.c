@@ -26,12 +26,18 @@
  * "qualified" reasons (QEMU's vtd_qualified_faults[]).
  *
  * It owns the walk, the front TLB's keys and the fills of the context
- * cache, IOTLB, PDE cache and front TLB.  It reads the unit's latched
+ * cache, IOTLB, PDE cache and front TLB, and the side-effect-free walks
+ * a shadow uses (liommu_model_walk(), _context(), _walk_range()): they
+ * share ctx_fetch(), ctx_checks() and the one paging-entry decoder
+ * pte_step() with the translation's miss path, so the two cannot
+ * disagree on what the tables say; they only skip the caches, the fault
+ * recording and the counters.  It reads the unit's latched
  * state (TE, the root table) without locks and never the register page;
  * it calls down only (cache.c, mem.c, and fault.c to record a fault,
  * which takes reg_lock) and must not touch registers or drop entries.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -195,64 +201,98 @@ static unsigned int perm_fault(unsigned int need, unsigned int have)
 	return 0;
 }
 
-static unsigned int walk(struct liommu_model *m, struct mstats_blk *b,
-			 const struct ctxd *c, uint64_t iova, unsigned int need,
-			 struct walk *w)
+/*
+ * The side-effect-free walks (liommu_model_walk(), _walk_range()) ask for
+ * no particular access: a page is mapped when it grants read or write.
+ * Where the permissions accumulated so far become empty, both a read and
+ * a write would fault; the walk reports the read's reason.
+ */
+#define NEED_ANY	0x80u
+
+static inline unsigned int walk_perm_fault(unsigned int need, unsigned int have)
 {
-	unsigned int level = c->levels, loads = 0, fr = 0;
-	uint64_t table = c->slpt, pte;
-	unsigned int perm = LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE;
-	bool from_pde = false;
-	struct mcache_val v;
+	if (need == NEED_ANY)
+		return have ? 0 : VTD_FR_READ;
+	return perm_fault(need, have);
+}
+
+/* A table that cannot be read: the one SLPTPTR names is part of the
+ * context entry's programming (0x03); one named by a paging entry is
+ * 0x07 (Appendix A; QEMU vtd_iova_to_slpte()). */
+static inline unsigned int table_fault(bool top)
+{
+	return top ? VTD_FR_CTX_INV : VTD_FR_PT_ACCESS;
+}
+
+/*
+ * The decoder of one second-level entry @pte read at @level, shared by
+ * every walk: it narrows *@perm by the entry's R/W, says whether the
+ * entry is a leaf, and returns the fault a request for @need meets here
+ * (0: none).  The order of the checks is QEMU 7.2's vtd_iova_to_slpte():
+ * permissions (a not-present entry included), then reserved bits.
+ */
+static inline unsigned int pte_step(const struct liommu_model *m, uint64_t pte,
+				    unsigned int level, unsigned int need,
+				    unsigned int *perm, bool *leaf)
+{
+	unsigned int fr;
+
+	*perm &= (unsigned int)(pte & (VTD_SLPTE_R | VTD_SLPTE_W));
+	fr = walk_perm_fault(need, *perm);
+	if (fr)
+		return fr;
+	*leaf = level == 1 || (pte & VTD_SLPTE_PS);
+	/* PS on a level the unit has no superpages for is reserved
+	 * (CAP.SLLPS; 9.8). */
+	if (*leaf && level > 1 && level <= 3 &&
+	    !(m->cfg.sllps & (level == 2 ? VTD_SLLPS_2M : VTD_SLLPS_1G)))
+		return VTD_FR_PT_RSVD;
+	if (pte & pte_rsvd(m, level, *leaf && level <= 3))
+		return VTD_FR_PT_RSVD;
+	return 0;
+}
+
+/* The frame a leaf at @level maps. */
+static inline uint64_t leaf_frame(uint64_t pte, unsigned int level)
+{
+	return pte & VTD_SLPTE_ADDR & ~((1ULL << vtd_level_shift(level)) - 1);
+}
+
+/*
+ * The one walker of a single IOVA: from @table at @level (the top-level
+ * table when @top, else a table the PDE cache gave) with @perm
+ * accumulated, down to the leaf.  It reads memory only: the callers
+ * decide what to cache and count (*@loads: entries read).
+ */
+static inline unsigned int walk_tables(const struct liommu_model *m, uint64_t table,
+				       unsigned int level, unsigned int perm, bool top,
+				       uint64_t iova, unsigned int need, struct walk *w,
+				       unsigned int *loads)
+{
+	unsigned int fr;
 
 	w->pde_valid = false;
 	w->pde = 0;
 	w->not_present = false;
-	mstat_add(b, MS_WALKS, 1);
-	if (m->pde_on && level > MODEL_PDE_LEVEL &&
-	    mcache_lookup(&m->pde, model_tlb_key(c->did, iova, MODEL_PDE_LEVEL), &v)) {
-		table = v.v0 & VTD_ADDR_MASK;
-		perm = (unsigned int)(v.v0 & (VTD_SLPTE_R | VTD_SLPTE_W));
-		level = 1;
-		from_pde = true;
-		mstat_add(b, MS_PDE_HITS, 1);
-	}
+	*loads = 0;
 	for (;;) {
+		uint64_t pte;
 		bool leaf;
 
-		if (model_read64(m, table + 8ULL * vtd_level_index(iova, level), &pte)) {
-			/* The table SLPTPTR names is part of the context entry's
-			 * programming (0x03); a table named by a paging entry is
-			 * 0x07 (Appendix A; QEMU vtd_iova_to_slpte()). */
-			fr = (level == c->levels && !from_pde) ? VTD_FR_CTX_INV :
-								VTD_FR_PT_ACCESS;
-			break;
-		}
-		loads++;
-		perm &= (unsigned int)(pte & (VTD_SLPTE_R | VTD_SLPTE_W));
-		fr = perm_fault(need, perm);
+		if (model_read64(m, table + 8ULL * vtd_level_index(iova, level), &pte))
+			return table_fault(top);
+		top = false;
+		(*loads)++;
+		fr = pte_step(m, pte, level, need, &perm, &leaf);
 		if (fr) {
 			w->not_present = !(pte & VTD_SLPTE_PRESENT);
-			break;
-		}
-		leaf = level == 1 || (pte & VTD_SLPTE_PS);
-		/* PS on a level the unit has no superpages for is reserved
-		 * (CAP.SLLPS; 9.8). */
-		if (leaf && level > 1 && level <= 3 &&
-		    !(m->cfg.sllps & (level == 2 ? VTD_SLLPS_2M : VTD_SLLPS_1G))) {
-			fr = VTD_FR_PT_RSVD;
-			break;
-		}
-		if (pte & pte_rsvd(m, level, leaf && level <= 3)) {
-			fr = VTD_FR_PT_RSVD;
-			break;
+			return fr;
 		}
 		if (leaf) {
-			w->pa_page = pte & VTD_SLPTE_ADDR &
-				     ~((1ULL << vtd_level_shift(level)) - 1);
+			w->pa_page = leaf_frame(pte, level);
 			w->level = level;
 			w->perm = perm;
-			break;
+			return 0;
 		}
 		table = pte & VTD_SLPTE_ADDR;
 		if (level == MODEL_PDE_LEVEL) {
@@ -261,6 +301,30 @@ static unsigned int walk(struct liommu_model *m, struct mstats_blk *b,
 		}
 		level--;
 	}
+}
+
+/* A translation's walk (the miss path): from a cached PDE when there is
+ * one, counted in the statistics. */
+static unsigned int walk(struct liommu_model *m, struct mstats_blk *b,
+			 const struct ctxd *c, uint64_t iova, unsigned int need,
+			 struct walk *w)
+{
+	unsigned int level = c->levels, loads, fr;
+	uint64_t table = c->slpt;
+	unsigned int perm = LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE;
+	bool top = true;
+	struct mcache_val v;
+
+	mstat_add(b, MS_WALKS, 1);
+	if (m->pde_on && level > MODEL_PDE_LEVEL &&
+	    mcache_lookup(&m->pde, model_tlb_key(c->did, iova, MODEL_PDE_LEVEL), &v)) {
+		table = v.v0 & VTD_ADDR_MASK;
+		perm = (unsigned int)(v.v0 & (VTD_SLPTE_R | VTD_SLPTE_W));
+		level = 1;
+		top = false;
+		mstat_add(b, MS_PDE_HITS, 1);
+	}
+	fr = walk_tables(m, table, level, perm, top, iova, need, w, &loads);
 	mstat_add(b, MS_WALK_LOADS, loads);
 	return fr;
 }
@@ -543,6 +607,180 @@ int liommu_model_translate(struct liommu_model *m, uint16_t sid, uint64_t iova,
 		return 0;
 	}
 	return translate_slow(m, b, sid, iova, flags, out, fault);
+}
+
+/* ------------------------------------------------------------------ */
+/* Walks without side effects                                          */
+/* ------------------------------------------------------------------ */
+
+/*
+ * What a shadow of the tables (the vIOMMU engine) needs: the same root,
+ * context and paging-entry checks as a translation's miss path (ctx_fetch(),
+ * ctx_checks(), pte_step(), walk_tables() above), with no cache read or
+ * filled, no fault recorded and no statistic bumped.  Nothing here takes
+ * a lock, so the invalidation callback may call it.
+ */
+
+int liommu_model_context(struct liommu_model *m, uint16_t sid, struct liommu_model_ctx *out)
+{
+	uint64_t lo, hi;
+	unsigned int fr;
+	struct ctxd c;
+
+	if (!out)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->te = atomic_load_explicit(&m->te, memory_order_acquire);
+	fr = ctx_fetch(m, sid, &lo, &hi);
+	out->fpd = lo & VTD_CTX_LO_FPD;
+	out->present = !fr || fr == VTD_FR_CTX_RSVD || fr == VTD_FR_CTX_INV;
+	if (out->present) {
+		/* The raw fields, meaningful even when the entry is bad. */
+		out->tt = (unsigned int)vtd_field_get(VTD_CTX_LO_TT, lo);
+		out->did = (uint16_t)vtd_field_get(VTD_CTX_HI_DID, hi);
+		out->aw = (unsigned int)vtd_field_get(VTD_CTX_HI_AW, hi);
+	}
+	if (fr) {
+		out->reason = (uint8_t)fr;
+		return -EFAULT;
+	}
+	ctx_decode(m, lo, hi, &c);
+	out->width = c.width;
+	out->levels = c.levels;
+	out->slptptr = c.slpt;
+	return 0;
+}
+
+/* TE clear: the request is not translated (as translate_slow()). */
+static void untranslated(uint64_t iova, struct liommu_model_xlate *o)
+{
+	o->pa = iova;
+	o->page_size = VTD_PAGE_SIZE;
+	o->perm = LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE;
+	o->did = 0;
+	o->iotlb_hit = true;
+}
+
+int liommu_model_walk(struct liommu_model *m, uint16_t sid, uint64_t iova,
+		      struct liommu_model_xlate *out, struct liommu_fault *fault)
+{
+	struct liommu_model_xlate local, *o = out ? out : &local;
+	unsigned int fr, loads;
+	uint64_t lo, hi;
+	struct ctxd c;
+	struct walk w;
+	bool done;
+
+	if (!atomic_load_explicit(&m->te, memory_order_acquire)) {
+		untranslated(iova, o);
+		return 0;
+	}
+	fr = ctx_fetch(m, sid, &lo, &hi);
+	if (!fr) {
+		ctx_decode(m, lo, hi, &c);
+		fr = ctx_checks(&c, iova, 0, o, &done);
+		if (!fr && done)
+			return 0;
+	}
+	if (!fr)
+		fr = walk_tables(m, c.slpt, c.levels, LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE,
+				 true, iova, NEED_ANY, &w, &loads);
+	if (!fr) {
+		leaf_out(w.pa_page | w.perm, w.level, iova, c.did, false, o);
+		return 0;
+	}
+	if (fault)
+		fill_fault(fault, sid, iova, fr, LIOMMU_MODEL_READ);
+	return -EFAULT;
+}
+
+struct range_walk {
+	struct liommu_model *m;
+	liommu_model_leaf_fn cb;
+	void *priv;
+	uint64_t pos;		/* next IOVA to look at */
+	uint64_t end;		/* exclusive, within the context's width */
+	int skipped;		/* erroneous entries passed over */
+};
+
+/* One erroneous entry passed over (the count saturates). */
+static void range_skip(struct range_walk *r)
+{
+	if (r->skipped < INT_MAX)
+		r->skipped++;
+}
+
+/*
+ * The entries of @table at @level from the one covering r->pos up to the
+ * table's end or r->end.  Depth is bounded by the context's levels
+ * whatever the tables point at, so loops end.  Every entry goes through
+ * pte_step(), the decoder of the single-IOVA walk.
+ */
+static int range_table(struct range_walk *r, uint64_t table, unsigned int level,
+		       unsigned int perm_in)
+{
+	unsigned int shift = vtd_level_shift(level);
+	uint64_t size = 1ULL << shift;
+	unsigned int i;
+
+	for (i = vtd_level_index(r->pos, level); i < VTD_PT_ENTRIES && r->pos < r->end; i++) {
+		uint64_t first = r->pos & ~(size - 1);
+		unsigned int perm = perm_in, fr;
+		uint64_t pte;
+		bool leaf;
+		int ret;
+
+		if (model_read64(r->m, table + 8ULL * i, &pte)) {
+			/* A walk here faults 0x03 (top) or 0x07. */
+			range_skip(r);
+		} else if ((fr = pte_step(r->m, pte, level, NEED_ANY, &perm, &leaf))) {
+			/* No permission left: not mapped, nothing to count. */
+			if (fr != VTD_FR_READ)
+				range_skip(r);
+		} else if (leaf) {
+			ret = r->cb(r->priv, first, leaf_frame(pte, level), size, perm);
+			if (ret)
+				return ret;
+		} else {
+			ret = range_table(r, pte & VTD_SLPTE_ADDR, level - 1, perm);
+			if (ret)
+				return ret;
+		}
+		r->pos = first + size;
+	}
+	return 0;
+}
+
+int liommu_model_walk_range(struct liommu_model *m, uint16_t sid, uint64_t start,
+			    uint64_t end, liommu_model_leaf_fn cb, void *priv)
+{
+	struct range_walk r = { .m = m, .cb = cb, .priv = priv, .pos = start, .end = end };
+	uint64_t lo, hi;
+	unsigned int fr;
+	struct ctxd c;
+	int ret;
+
+	if (!cb)
+		return -EINVAL;
+	if (start >= end)
+		return 0;
+	if (!atomic_load_explicit(&m->te, memory_order_acquire))
+		return cb(priv, start, start, end - start,
+			  LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE);
+	fr = ctx_fetch(m, sid, &lo, &hi);
+	if (fr)
+		return -EFAULT;
+	ctx_decode(m, lo, hi, &c);
+	if (c.tt == VTD_CTX_TT_PASS_THROUGH)
+		return cb(priv, start, start, end - start,
+			  LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE);
+	/* Above the width every request faults 0x04: nothing is mapped. */
+	if (c.width < 64 && r.end > (1ULL << c.width))
+		r.end = 1ULL << c.width;
+	if (r.pos >= r.end)
+		return 0;
+	ret = range_table(&r, c.slpt, c.levels, LIOMMU_MODEL_READ | LIOMMU_MODEL_WRITE);
+	return ret ? ret : r.skipped;
 }
 
 /* ------------------------------------------------------------------ */

@@ -16,9 +16,10 @@
  * wires them to struct liommu_platform_ops).
  *
  * What exists: the model runs in-process, under the sim platform and the
- * tests.  Nothing in the tree serves it to a guest yet; the vIOMMU
- * sidecore and its daemon are planned (docs/model.md, "The register
- * file", says what they will need).  The register file is one 4 KiB page
+ * tests.  The vIOMMU engine (viommu-sidecore/) runs it as a guest's unit
+ * through the hooks below (invalidation callback, side-effect-free
+ * walks, register change count); docs/model.md, "The register file" and
+ * "Hooks for a shadow", says what they guarantee.  The register file is one 4 KiB page
  * at the VT-d register offsets that holds exactly what a read returns,
  * so reads compute nothing and have no side effects.
  *
@@ -77,7 +78,15 @@
  *  - Callbacks (struct liommu_model_config.event) run in the thread that
  *    caused the event (a device thread that recorded a fault, or the
  *    register writer) with no model lock held; they may call back into
- *    the model.
+ *    the model.  The invalidation callback (.inval) is the exception: it
+ *    runs in the register writer with the register lock held, after the
+ *    entries are dropped and before the completion is visible, so it may
+ *    call only what takes no register lock (liommu_model_inval_fn).
+ *  - For a shadow of the tables and a poller of the registers (the vIOMMU
+ *    engine): liommu_model_walk(), _context() and _walk_range() read the
+ *    tables as they are in memory without touching caches, fault
+ *    registers or statistics; liommu_model_regs_seq() says, lock-free,
+ *    whether the register file changed, and _regs_snapshot() copies it.
  *  - liommu_model_new()/_free() are not thread-safe against other use of
  *    the same model.
  *
@@ -160,6 +169,88 @@ enum liommu_model_event {
 typedef void (*liommu_model_event_fn)(void *priv, enum liommu_model_event ev,
 				      uint64_t addr, uint32_t data);
 
+/* What an invalidation covered (struct liommu_model_inval). */
+enum liommu_model_inval_kind {
+	LIOMMU_MODEL_INV_CONTEXT = 1,	/* context cache (CCMD, descriptor 0x1) */
+	LIOMMU_MODEL_INV_IOTLB,		/* IOTLB and PDE cache (IOTLB reg, 0x2) */
+	LIOMMU_MODEL_INV_IEC,		/* interrupt entry cache (0x4) */
+	LIOMMU_MODEL_INV_DEVTLB,	/* device-TLB (0x3; the model has none) */
+};
+
+/* The granularity the unit performed: for the context cache and the
+ * IOTLB what CAIG / IAIG report (a page-selective request without
+ * CAP.PSI is performed, and reported, domain-selective). */
+enum liommu_model_inval_gran {
+	LIOMMU_MODEL_INV_GLOBAL = 1,
+	LIOMMU_MODEL_INV_DOMAIN,	/* @did */
+	LIOMMU_MODEL_INV_DEVICE,	/* context: @sid under @fm (and @did) */
+	LIOMMU_MODEL_INV_PAGE,		/* IOTLB, device-TLB: @addr, 2^@am pages */
+	LIOMMU_MODEL_INV_INDEX,		/* IEC: 2^@am entries from @iidx */
+};
+
+/**
+ * struct liommu_model_inval - one invalidation the unit performed.
+ * @kind:   enum liommu_model_inval_kind.
+ * @gran:   enum liommu_model_inval_gran, as performed.
+ * @queued: from the invalidation queue; false for the CCMD / IOTLB
+ *          registers and for the implicit invalidations of GCMD (SRTP
+ *          with CAP.ESRTPS, SIRTP with CAP.ESIRTPS, a TE change with
+ *          @flush_on_te).
+ * @did:    domain-id: context DOMAIN and DEVICE (as written), IOTLB
+ *          DOMAIN and PAGE.
+ * @sid:    source-id: context DEVICE, device-TLB.
+ * @fm:     function mask (CCMD.FM / descriptor FM): context DEVICE.
+ * @addr:   first byte covered, aligned down to 2^@am pages: IOTLB PAGE,
+ *          device-TLB (its S-bit size decoded).
+ * @am:     address mask (IOTLB PAGE, device-TLB: 2^@am 4 KiB pages) or
+ *          index mask (IEC INDEX: 2^@am entries).
+ * @ih:     invalidation hint (IOTLB PAGE): the PDE cache was kept.
+ * @iidx:   first interrupt index covered, aligned down (IEC INDEX).
+ *
+ * Fields a kind and granularity do not use are 0.
+ */
+struct liommu_model_inval {
+	enum liommu_model_inval_kind kind;
+	enum liommu_model_inval_gran gran;
+	bool queued;
+	uint16_t did;
+	uint16_t sid;
+	uint8_t fm;
+	uint64_t addr;
+	unsigned int am;
+	bool ih;
+	uint32_t iidx;
+};
+
+/**
+ * typedef liommu_model_inval_fn - an invalidation the unit performed.
+ * @priv: the config's @inval_priv.
+ * @inv:  what it covered; valid during the call only.
+ *
+ * Called once per invalidation, in the thread that performs it (the
+ * register writer: the write of CCMD, the IOTLB register, GCMD, or the
+ * IQT / GCMD / FSTS write that ran the queue), after the unit dropped
+ * the cache entries it covers and before its completion is visible to
+ * software: before CCMD.ICC / IOTLB.IVT clear and before any later wait
+ * descriptor of the queue writes its status or sets ICS.IWC.  So a
+ * shadow that removes what @inv covers from within the call has done
+ * so when the driver sees the invalidation complete (strict unmap).
+ * A malformed descriptor (the queue stops with IQE) or a command with
+ * a reserved granularity performs nothing and is not reported.
+ *
+ * Context: called with the model's register lock (a spin lock) held:
+ * device threads that record a fault and every register access of this
+ * unit wait until it returns, so keep it short.  It may call
+ * liommu_model_walk(), _context(), _walk_range(), _regs_seq(),
+ * _get_stats(), liommu_model_translate() with LIOMMU_MODEL_NO_RECORD,
+ * and anything of another unit.  It must not call this unit's register
+ * accessors (liommu_model_read*() / _write*() / _regs_snapshot()),
+ * _reset(), _dma_read() / _dma_write(), _msi(), or translate without
+ * NO_RECORD: they take the register lock (a fault is recorded under it)
+ * and would deadlock.
+ */
+typedef void (*liommu_model_inval_fn)(void *priv, const struct liommu_model_inval *inv);
+
 /**
  * struct liommu_model_config - the unit's capability set and sizes.
  * Fill with liommu_model_config_default() and change what you need.
@@ -227,6 +318,8 @@ typedef void (*liommu_model_event_fn)(void *priv, enum liommu_model_event ev,
  *                behind it as behind hardware's single queue.  Several
  *                descriptors before one wait cost the latency once.
  * @event, @event_priv: interrupt messages (NULL = dropped; IP still set).
+ * @inval, @inval_priv: told of every invalidation performed (NULL =
+ *                nobody; see liommu_model_inval_fn for when and where).
  * @mem:          physical memory; @mem.ops is required.
  */
 struct liommu_model_config {
@@ -260,6 +353,8 @@ struct liommu_model_config {
 	uint64_t inval_latency_ns;
 	liommu_model_event_fn event;
 	void *event_priv;
+	liommu_model_inval_fn inval;
+	void *inval_priv;
 	struct liommu_model_mem mem;
 };
 
@@ -339,6 +434,41 @@ LIOMMU_EXPORT void liommu_model_write32(struct liommu_model *m, uint32_t off,
 LIOMMU_EXPORT void liommu_model_write64(struct liommu_model *m, uint32_t off,
 					uint64_t val);
 
+/**
+ * liommu_model_regs_seq() - the register file's change count.
+ * @m: the unit.
+ *
+ * The count advances whenever a byte of the register file (what
+ * liommu_model_read32() would return at some offset) changes, whatever
+ * changed it: a register write and what it caused (queue progress,
+ * status and IP bits, invalidation completion), a fault recorded by a
+ * device thread, a reset.  It may also advance when nothing changed
+ * (every register write inside the window advances it); a fault that is
+ * lost or collapsed without touching a register does not.  Equal values
+ * mean an unchanged file, so a poller calls this first and
+ * liommu_model_regs_snapshot() only when it moved.
+ * Return: the count (never decreases).
+ * Context: any thread; lock-free, one acquire load.
+ */
+LIOMMU_EXPORT uint64_t liommu_model_regs_seq(const struct liommu_model *m);
+
+/**
+ * liommu_model_regs_snapshot() - copy the whole register file.
+ * @m:   the unit.
+ * @buf: VTD_REG_WINDOW_SIZE (4 KiB) bytes at the VT-d offsets, as
+ *       liommu_model_read32() / _read64() return them.
+ * @len: bytes at @buf, at least VTD_REG_WINDOW_SIZE (only that much is
+ *       written).
+ * @seq: where to put liommu_model_regs_seq()'s value for this copy (no
+ *       change made after it is in the copy; every change before it is);
+ *       may be NULL.
+ * Return: 0; -EINVAL when @buf is NULL or @len is short.
+ * Context: takes the register lock (a spin lock) for the copy; does not
+ * sleep.  Not from the invalidation callback (deadlock).
+ */
+LIOMMU_EXPORT int liommu_model_regs_snapshot(struct liommu_model *m, void *buf, size_t len,
+					     uint64_t *seq);
+
 /* Request flags for translation and DMA. */
 #define LIOMMU_MODEL_READ	0x1u	/* read request (T = 1 in a fault) */
 #define LIOMMU_MODEL_WRITE	0x2u	/* write request (T = 0) */
@@ -395,6 +525,143 @@ LIOMMU_EXPORT int liommu_model_translate(struct liommu_model *m, uint16_t sid,
 					 uint64_t iova, unsigned int flags,
 					 struct liommu_model_xlate *out,
 					 struct liommu_fault *fault);
+
+/**
+ * struct liommu_model_ctx - a source-id's context entry as it is in memory.
+ * @present:  the root and the context entry are present.
+ * @reason:   0 when the entry is usable; otherwise the fault reason a
+ *            request would record for it (VTD_FR_ROOT_ACCESS ..
+ *            VTD_FR_CTX_INV: unreadable, not present, reserved bits, AW
+ *            not in SAGAW, TT not supported).
+ * @fpd:      FPD (meaningful whenever the context entry could be read).
+ * @tt:       translation type, VTD_CTX_TT_*.
+ * @did:      domain-id.
+ * @aw:       the AW field (0 = 30-bit ... 3 = 57-bit).
+ * @width:    address bits translated: min(AW's width, MGAW).  IOVAs at
+ *            or above 2^@width fault with VTD_FR_ADDR_BEYOND_AW.
+ * @levels:   second-level table levels (3, 4, 5).
+ * @slptptr:  the top-level table (SLPTPTR).
+ * @te:       GSTS.TES: when false the unit does not translate at all
+ *            (requests pass untranslated whatever the tables say).
+ * When @reason is not 0: @tt, @did and @aw are the raw fields if
+ * @present (the entry could be read and has P set), else 0; @width,
+ * @levels and @slptptr are 0.
+ */
+struct liommu_model_ctx {
+	bool present;
+	uint8_t reason;
+	bool fpd;
+	unsigned int tt;
+	uint16_t did;
+	unsigned int aw;
+	unsigned int width;
+	unsigned int levels;
+	uint64_t slptptr;
+	bool te;
+};
+
+/**
+ * liommu_model_context() - decode @sid's context entry, read now.
+ * @m:   the unit.
+ * @sid: source-id.
+ * @out: the entry (see struct liommu_model_ctx).
+ *
+ * Reads the root table latched at SRTP and the context entry as they are
+ * in memory (not the context cache), with the checks a translation
+ * makes; caches nothing, records nothing, counts nothing.  TE is not
+ * consulted (@out->te reports it).
+ * Return: 0 (a usable entry), -EFAULT (@out->reason says why not),
+ * -EINVAL (@out NULL).
+ * Context: any thread, no lock; also from the invalidation callback.
+ */
+LIOMMU_EXPORT int liommu_model_context(struct liommu_model *m, uint16_t sid,
+				       struct liommu_model_ctx *out);
+
+/**
+ * liommu_model_walk() - translate @iova for @sid from the tables in
+ * memory now, without side effects.
+ * @m:     the unit.
+ * @sid:   source-id.
+ * @iova:  the address.
+ * @out:   the translation, encoded as liommu_model_translate()'s
+ *         (@iotlb_hit false for a walked page; true, as translate, when
+ *         TE is clear or the context passes through).  May be NULL.
+ * @fault: on -EFAULT, the fault a request would record (page address,
+ *         sid, reason, is_write false).  May be NULL.
+ *
+ * The walk of liommu_model_translate()'s miss path (the same code):
+ * root table latched at SRTP, context entry, second-level tables, with
+ * the same checks and fault reasons, but it reads no cache (not even the
+ * PDE cache), fills none, records no fault, raises no event and changes
+ * no statistic.  It asks for no particular access: it succeeds when the
+ * page grants read or write (@out->perm says which) and fails with
+ * VTD_FR_READ where the permissions accumulated down the walk become
+ * empty (a read request would record that; a write would record
+ * VTD_FR_WRITE).  A request for a permission @out->perm lacks faults in
+ * translate.  With TE clear the result is untranslated (pa = iova),
+ * as translate's.
+ * Return: 0 or -EFAULT.
+ * Context: any thread, no lock, concurrently with everything else;
+ * also from the invalidation callback.
+ */
+LIOMMU_EXPORT int liommu_model_walk(struct liommu_model *m, uint16_t sid, uint64_t iova,
+				    struct liommu_model_xlate *out,
+				    struct liommu_fault *fault);
+
+/**
+ * typedef liommu_model_leaf_fn - one mapped page found by
+ * liommu_model_walk_range().
+ * @priv: the caller's pointer.
+ * @iova: first IOVA of the page (aligned to @size).
+ * @pa:   first physical address of the page.
+ * @size: page size (4 KiB, 2 MiB, 1 GiB), or for an untranslated
+ *        context (TE clear, pass-through) the length of the range.
+ * @perm: LIOMMU_MODEL_READ / _WRITE accumulated down the walk (not 0).
+ * Return: 0 to go on; anything else stops the walk and is returned by
+ * it (use a negative errno: a positive count means something else).
+ */
+typedef int (*liommu_model_leaf_fn)(void *priv, uint64_t iova, uint64_t pa,
+				    uint64_t size, unsigned int perm);
+
+/**
+ * liommu_model_walk_range() - every mapped page of @sid in an IOVA range,
+ * read from memory now.
+ * @m:     the unit.
+ * @sid:   source-id.
+ * @start: first IOVA.
+ * @end:   one past the last IOVA (clipped to 2^width of the context).
+ * @cb:    called for every leaf that grants read or write and overlaps
+ *         [@start, @end), in increasing IOVA order; a superpage that
+ *         begins before @start or ends after @end is reported whole.
+ * @priv:  passed to @cb.
+ *
+ * The same entry checks as liommu_model_walk() (one decoder of paging
+ * entries serves both), with its lack of side effects.  A non-present
+ * entry (no R, no W) at any level is skipped with the whole subtree
+ * below it in one step, so a sparse space costs time in proportion to
+ * its present entries, not its size.  An entry a translation would fault
+ * on for another reason (reserved bits, a table outside memory) is
+ * skipped the same way and counted: the rest of the range is still
+ * reported, as hardware still translates the rest (a walk through it
+ * faults, liommu_model_walk() says how).  Tables that point back at
+ * themselves or an ancestor are walked as the hardware would (a walk
+ * never goes deeper than the context's levels), so the walk ends, after
+ * at most one leaf per 4 KiB page of the range.  With TE clear or a
+ * pass-through context, @cb is called once: (@start, @start, @end -
+ * @start, READ | WRITE).
+ *
+ * Return: 0 when the range was walked and nothing was skipped for an
+ * error; a positive count of erroneous entries skipped; @cb's non-zero
+ * value when it stopped the walk; -EFAULT when the context entry is not
+ * usable (liommu_model_context() gives the reason); -EINVAL (@cb NULL).
+ * An empty range returns 0 without calling @cb.
+ * Context: any thread, no lock, concurrently with everything else (a
+ * table changed during the walk gives either its old or its new entries
+ * where it changed); also from the invalidation callback.
+ */
+LIOMMU_EXPORT int liommu_model_walk_range(struct liommu_model *m, uint16_t sid,
+					  uint64_t start, uint64_t end,
+					  liommu_model_leaf_fn cb, void *priv);
 
 /**
  * liommu_model_dma_read() / _dma_write() - a device's DMA through the unit.
