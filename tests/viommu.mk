@@ -9,3 +9,11 @@ tests_check_viommu_CPPFLAGS += -DLIOMMU_QEMU_TESTS
 endif
 tests_check_viommu_CFLAGS = $(TEST_CFLAGS)
 tests_check_viommu_LDADD = $(TEST_LIBS)
+
+# The register page (an internal of the engine: linked statically).
+check_PROGRAMS += tests/check-viommu-regpage
+tests_check_viommu_regpage_SOURCES = tests/runner.c tests/check-viommu-regpage.c
+tests_check_viommu_regpage_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=viommu_regpage_suite
+tests_check_viommu_regpage_CFLAGS = $(TEST_CFLAGS)
+tests_check_viommu_regpage_LDFLAGS = -static
+tests_check_viommu_regpage_LDADD = $(TEST_LIBS)

@@ -7,4 +7,6 @@ AM_CPPFLAGS += -I$(top_srcdir)/viommu-sidecore/include
 liommu_include_HEADERS += viommu-sidecore/include/liommu/viommu.h
 
 libiommu_libiommu_la_SOURCES += \
-	viommu-sidecore/src/config.c
+	viommu-sidecore/src/config.c \
+	viommu-sidecore/src/regpage.h \
+	viommu-sidecore/src/regpage.c
