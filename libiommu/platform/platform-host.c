@@ -6,7 +6,12 @@
  * Registers are accessed with single volatile loads and stores of the
  * register's width; VT-d requires 64-bit registers to be accessed either
  * as one 64-bit access or as two 32-bit ones, lower half first (spec
- * 10.2), and x86-64 performs the 64-bit access atomically.
+ * 10.2), and x86-64 performs the 64-bit access atomically.  They are
+ * volatile atomic accesses (acquire loads, release stores: plain MOVs on
+ * x86) because the window may be plain memory that another thread
+ * serves, as the vIOMMU's register page is (viommu-sidecore/src/
+ * regpage.c): the C memory model then has no data race, and table and
+ * descriptor stores made before a register write stay before it.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -24,28 +29,28 @@ static uint32_t host_read32(void *priv, uint32_t off)
 {
 	struct host_plat *h = priv;
 
-	return *(volatile uint32_t *)(h->mmio + off);
+	return __atomic_load_n((volatile uint32_t *)(h->mmio + off), __ATOMIC_ACQUIRE);
 }
 
 static uint64_t host_read64(void *priv, uint32_t off)
 {
 	struct host_plat *h = priv;
 
-	return *(volatile uint64_t *)(h->mmio + off);
+	return __atomic_load_n((volatile uint64_t *)(h->mmio + off), __ATOMIC_ACQUIRE);
 }
 
 static void host_write32(void *priv, uint32_t off, uint32_t val)
 {
 	struct host_plat *h = priv;
 
-	*(volatile uint32_t *)(h->mmio + off) = val;
+	__atomic_store_n((volatile uint32_t *)(h->mmio + off), val, __ATOMIC_RELEASE);
 }
 
 static void host_write64(void *priv, uint32_t off, uint64_t val)
 {
 	struct host_plat *h = priv;
 
-	*(volatile uint64_t *)(h->mmio + off) = val;
+	__atomic_store_n((volatile uint64_t *)(h->mmio + off), val, __ATOMIC_RELEASE);
 }
 
 static int host_page_alloc(void *priv, int node, void **va, uint64_t *pa)

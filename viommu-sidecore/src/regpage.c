@@ -138,8 +138,9 @@ int viommu_regpage_init(struct viommu_regpage *rp, struct liommu_model *m, void 
 	rp->pub_seq = seq;
 	memcpy(rp->seen, rp->snap, sizeof(rp->seen));
 	rp->seen[VTD_GCMD_REG / 4] = VIOMMU_GCMD_SENTINEL;
+	/* The guest is started after this returns, and whatever starts it (a
+	 * thread start, an fd sent over a socket) orders these stores. */
 	memcpy(page, rp->seen, sizeof(rp->seen));
-	__atomic_thread_fence(__ATOMIC_RELEASE);
 	return 0;
 }
 
