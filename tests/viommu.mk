@@ -17,3 +17,13 @@ tests_check_viommu_regpage_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=viommu_regp
 tests_check_viommu_regpage_CFLAGS = $(TEST_CFLAGS)
 tests_check_viommu_regpage_LDFLAGS = -static
 tests_check_viommu_regpage_LDADD = $(TEST_LIBS)
+
+# The guest memory table (viommu-sidecore/src/gmem.h, internal: linked
+# statically).
+check_PROGRAMS += tests/check-viommu-gmem
+tests_check_viommu_gmem_SOURCES = tests/runner.c tests/check-viommu-gmem.c
+tests_check_viommu_gmem_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/viommu-sidecore/src \
+	-DCHECK_SUITE=viommu_gmem_suite
+tests_check_viommu_gmem_CFLAGS = $(TEST_CFLAGS)
+tests_check_viommu_gmem_LDADD = $(TEST_LIBS)
+tests_check_viommu_gmem_LDFLAGS = $(TEST_LINK_STATIC)

@@ -3,10 +3,13 @@
 # from a register page) and shadowed into a host domain.  Its sources
 # join libiommu.la; it includes only libiommu's public headers (the
 # "viommu" layer of docs/design.md, checked by tests/check-layers.sh).
-AM_CPPFLAGS += -I$(top_srcdir)/viommu-sidecore/include
+AM_CPPFLAGS += -I$(top_srcdir)/viommu-sidecore/include $(URCU_BP_CFLAGS)
 liommu_include_HEADERS += viommu-sidecore/include/liommu/viommu.h
 
 libiommu_libiommu_la_SOURCES += \
 	viommu-sidecore/src/config.c \
 	viommu-sidecore/src/regpage.h \
-	viommu-sidecore/src/regpage.c
+	viommu-sidecore/src/regpage.c \
+	viommu-sidecore/src/gmem.h viommu-sidecore/src/gmem.c
+# The guest memory table (src/gmem.c) reads under urcu-bp.
+libiommu_libiommu_la_LIBADD += $(URCU_BP_LIBS)
