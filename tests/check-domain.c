@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
  * check-domain.c - domain IDs, attach/detach and the invalidations that
- * go with them, on the fake unit of domain-fake.c (register-based
- * invalidation, every command logged).
+ * go with them, with register-based invalidation and every command
+ * logged: on the model through the sim platform (its invalidation
+ * callback is the log), and on tests/fake/fake-vtd.c where a test needs
+ * a command that never completes, a count of write-buffer flushes or a
+ * unit that sees memory only once it is flushed (tests/driver-env.h).
  *
  * Expected entries are worked out from the spec: a legacy root entry
  * (9.1) is context-table pa | P with the upper half 0; a context entry
@@ -22,7 +25,7 @@
 
 #include <liommu/liommu.h>
 
-#include "domain-fake.h"
+#include "driver-env.h"
 
 static const unsigned int widths[] = { 39, 48 };
 
@@ -31,25 +34,39 @@ static const unsigned int widths[] = { 39, 48 };
 #define SZ_1G	0x40000000ULL
 
 struct env {
-	struct fake *f;
+	struct denv f;
 	struct liommu_unit *u;
 	unsigned int width;
 };
 
 static void env_init_cap(struct env *e, unsigned int width, uint64_t cap, uint64_t ecap,
-			 bool image)
+			 enum denv_unit unit)
 {
-	e->f = fake_new(cap, ecap, image);
-	ck_assert_ptr_nonnull(e->f);
-	ck_assert_int_eq(fake_unit(e->f, width, false, &e->u), 0);
+	denv_init(&e->f, cap, ecap, unit);
+	ck_assert_int_eq(denv_unit(&e->f, width, false, &e->u), 0);
 	e->width = width;
-	fake_log_clear(e->f);
+	denv_log_clear(&e->f);
 }
 
 static void env_fini(struct env *e)
 {
 	liommu_unit_free(e->u);
-	fake_free(e->f);
+	denv_fini(&e->f);
+}
+
+/* The fake's commands never complete while stuck; unsticking completes
+ * the one left pending, as late hardware would. */
+static void set_stuck(struct env *e, bool iotlb, bool ccmd)
+{
+	e->f.f->iotlb_stuck = iotlb;
+	e->f.f->ccmd_stuck = ccmd;
+	fake_vtd_release(e->f.f);
+}
+
+static void set_wbf_stuck(struct env *e, bool wbf)
+{
+	e->f.f->wbf_stuck = wbf;
+	fake_vtd_release(e->f.f);
 }
 
 static struct liommu_domain *dom_new(struct env *e)
@@ -63,16 +80,16 @@ static struct liommu_domain *dom_new(struct env *e)
 
 static uint64_t root_lo(struct env *e, unsigned int bus)
 {
-	uint64_t rta = fake_reg64(e->f, VTD_RTADDR_REG) & ~0xfffULL;
+	uint64_t rta = denv_reg64(&e->f, VTD_RTADDR_REG) & ~0xfffULL;
 
-	return fake_read_pa(e->f, rta + 16ULL * bus);
+	return denv_read_pa(&e->f, rta + 16ULL * bus);
 }
 
 static uint64_t root_hi(struct env *e, unsigned int bus)
 {
-	uint64_t rta = fake_reg64(e->f, VTD_RTADDR_REG) & ~0xfffULL;
+	uint64_t rta = denv_reg64(&e->f, VTD_RTADDR_REG) & ~0xfffULL;
 
-	return fake_read_pa(e->f, rta + 16ULL * bus + 8);
+	return denv_read_pa(&e->f, rta + 16ULL * bus + 8);
 }
 
 /* Context entry of @sid: [0] = lower half, [1] = upper half. */
@@ -81,14 +98,14 @@ static void ctx_entry(struct env *e, uint16_t sid, uint64_t out[2])
 	uint64_t ctp = root_lo(e, sid >> 8) & ~0xfffULL;
 
 	ck_assert_uint_ne(ctp, 0);
-	out[0] = fake_read_pa(e->f, ctp + 16ULL * (sid & 0xff));
-	out[1] = fake_read_pa(e->f, ctp + 16ULL * (sid & 0xff) + 8);
+	out[0] = denv_read_pa(&e->f, ctp + 16ULL * (sid & 0xff));
+	out[1] = denv_read_pa(&e->f, ctp + 16ULL * (sid & 0xff) + 8);
 }
 
 static void expect_cmd(struct env *e, unsigned int i, enum fake_cmd_kind kind,
 		       unsigned int gran, uint16_t did, uint16_t sid)
 {
-	struct fake_cmd c = fake_log_get(e->f, i);
+	struct fake_cmd c = denv_log_get(&e->f, i);
 
 	ck_assert_int_eq(c.kind, kind);
 	ck_assert_uint_eq(c.gran, gran);
@@ -99,7 +116,7 @@ static void expect_cmd(struct env *e, unsigned int i, enum fake_cmd_kind kind,
 
 static unsigned int log_total(struct env *e)
 {
-	return fake_log_count(e->f, FAKE_CC) + fake_log_count(e->f, FAKE_IOTLB);
+	return denv_log_count(&e->f, FAKE_CC) + denv_log_count(&e->f, FAKE_IOTLB);
 }
 
 /* ------------------------------------------------------------------ */
@@ -114,13 +131,13 @@ START_TEST(domain_ids_are_unique_until_enospc)
 	unsigned int nd = (unsigned int)_i / 2;
 	bool cm = _i & 1;
 	unsigned int ids = 1u << (4 + 2 * nd);
-	uint64_t cap = (FAKE_CAP & ~VTD_CAP_ND) | nd | (cm ? VTD_CAP_CM : 0);
+	uint64_t cap = (DENV_CAP & ~VTD_CAP_ND) | nd | (cm ? VTD_CAP_CM : 0);
 	struct liommu_domain *d[256], *x = NULL;
 	unsigned int n = cm ? ids - 1 : ids, i, j;
 	bool seen[256] = { false };
 	struct env e;
 
-	env_init_cap(&e, 48, cap, FAKE_ECAP, false);
+	env_init_cap(&e, 48, cap, DENV_ECAP, DENV_MODEL);
 	for (i = 0; i < n; i++) {
 		d[i] = dom_new(&e);
 		j = liommu_domain_id(d[i]);
@@ -153,7 +170,7 @@ START_TEST(bad_arguments)
 	struct env e;
 	struct liommu_domain *d;
 
-	env_init_cap(&e, 48, FAKE_CAP, FAKE_ECAP, false);
+	env_init_cap(&e, 48, DENV_CAP, DENV_ECAP, DENV_MODEL);
 	ck_assert_int_eq(liommu_domain_new(NULL, &d), -EINVAL);
 	ck_assert_int_eq(liommu_domain_new(e.u, NULL), -EINVAL);
 	ck_assert_int_eq(liommu_domain_attach(NULL, 8), -EINVAL);
@@ -176,7 +193,7 @@ START_TEST(attach_writes_root_and_context_entries)
 	const uint16_t sid = 0x0308;	/* 03:01.0 */
 	const uint64_t aw = widths[_i] == 39 ? 1 : 2;
 
-	env_init_cap(&e, widths[_i], FAKE_CAP, FAKE_ECAP, false);
+	env_init_cap(&e, widths[_i], DENV_CAP, DENV_ECAP, DENV_MODEL);
 	d = dom_new(&e);
 	ck_assert_uint_eq(root_lo(&e, 3), 0);
 	ck_assert_int_eq(liommu_domain_map(d, 0x5000, 0x77000, SZ_4K, LIOMMU_PROT_RW), 0);
@@ -195,13 +212,13 @@ START_TEST(attach_writes_root_and_context_entries)
 	ck_assert_uint_eq(ce[0] & 0xfff, 0x1);
 	ck_assert_uint_eq(ce[1], aw | ((uint64_t)liommu_domain_id(d) << 8));
 	/* SLPTPTR leads to the domain's table (walked as the unit would). */
-	ck_assert_int_eq(fake_walk(e.f, ce[0] & ~0xfffULL, widths[_i] == 39 ? 3 : 4,
+	ck_assert_int_eq(denv_walk(&e.f, ce[0] & ~0xfffULL, widths[_i] == 39 ? 3 : 4,
 				   0x5123, VTD_SLPTE_R, &pa, &size), 0);
 	ck_assert_uint_eq(pa, 0x77123);
 	ck_assert_uint_eq(size, SZ_4K);
 	/* Neighbours untouched. */
-	ck_assert_uint_eq(fake_read_pa(e.f, ctp + 16 * 7), 0);
-	ck_assert_uint_eq(fake_read_pa(e.f, ctp + 16 * 9), 0);
+	ck_assert_uint_eq(denv_read_pa(&e.f, ctp + 16 * 7), 0);
+	ck_assert_uint_eq(denv_read_pa(&e.f, ctp + 16 * 9), 0);
 	liommu_domain_free(d);
 	env_fini(&e);
 }
@@ -214,9 +231,9 @@ START_TEST(attach_invalidates_device_context_and_under_cm_the_iotlb)
 	struct liommu_domain *d;
 	const uint16_t sid = 0x0010;
 
-	env_init_cap(&e, 48, FAKE_CAP | (cm ? VTD_CAP_CM : 0), FAKE_ECAP, false);
+	env_init_cap(&e, 48, DENV_CAP | (cm ? VTD_CAP_CM : 0), DENV_ECAP, DENV_MODEL);
 	d = dom_new(&e);
-	fake_log_clear(e.f);
+	denv_log_clear(&e.f);
 	ck_assert_int_eq(liommu_domain_attach(d, sid), 0);
 	/* Device-selective context invalidation, DID 0: a cached
 	 * not-present entry carries DID 0 (6.2.2). */
@@ -241,10 +258,10 @@ START_TEST(detach_clears_entry_then_context_then_iotlb)
 	uint64_t ce[2];
 	const uint16_t sid = 0x0108;
 
-	env_init_cap(&e, widths[_i], FAKE_CAP, FAKE_ECAP, false);
+	env_init_cap(&e, widths[_i], DENV_CAP, DENV_ECAP, DENV_MODEL);
 	d = dom_new(&e);
 	ck_assert_int_eq(liommu_domain_attach(d, sid), 0);
-	fake_log_clear(e.f);
+	denv_log_clear(&e.f);
 	ck_assert_int_eq(liommu_domain_detach(d, sid), 0);
 	ctx_entry(&e, sid, ce);
 	ck_assert_uint_eq(ce[0], 0);
@@ -265,11 +282,11 @@ START_TEST(attach_busy_detach_enoent)
 	struct env e;
 	struct liommu_domain *a, *b;
 
-	env_init_cap(&e, 48, FAKE_CAP, FAKE_ECAP, false);
+	env_init_cap(&e, 48, DENV_CAP, DENV_ECAP, DENV_MODEL);
 	a = dom_new(&e);
 	b = dom_new(&e);
 	ck_assert_int_eq(liommu_domain_attach(a, 0x0008), 0);
-	fake_log_clear(e.f);
+	denv_log_clear(&e.f);
 	ck_assert_int_eq(liommu_domain_attach(a, 0x0008), 0);	/* already there */
 	ck_assert_int_eq(liommu_domain_attach(b, 0x0008), -EBUSY);
 	ck_assert_int_eq(liommu_domain_detach(b, 0x0008), -ENOENT);
@@ -289,7 +306,7 @@ START_TEST(devices_on_one_bus_share_a_context_table)
 	struct liommu_domain *a, *b;
 	uint64_t root_before, ce[2];
 
-	env_init_cap(&e, 48, FAKE_CAP, FAKE_ECAP, false);
+	env_init_cap(&e, 48, DENV_CAP, DENV_ECAP, DENV_MODEL);
 	a = dom_new(&e);
 	b = dom_new(&e);
 	ck_assert_int_eq(liommu_domain_attach(a, 0x0500), 0);
@@ -318,20 +335,20 @@ START_TEST(free_detaches_remaining_devices)
 	uint16_t did;
 	unsigned int i, cc = 0;
 
-	env_init_cap(&e, 48, FAKE_CAP, FAKE_ECAP, false);
+	env_init_cap(&e, 48, DENV_CAP, DENV_ECAP, DENV_MODEL);
 	a = dom_new(&e);
 	did = liommu_domain_id(a);
 	ck_assert_int_eq(liommu_domain_map(a, 0, 0, SZ_2M, LIOMMU_PROT_RW), 0);
 	ck_assert_int_eq(liommu_domain_attach(a, 0x0008), 0);
 	ck_assert_int_eq(liommu_domain_attach(a, 0x0210), 0);
-	fake_log_clear(e.f);
+	denv_log_clear(&e.f);
 	liommu_domain_free(a);
 	ctx_entry(&e, 0x0008, ce);
 	ck_assert_uint_eq(ce[0] | ce[1], 0);
 	ctx_entry(&e, 0x0210, ce);
 	ck_assert_uint_eq(ce[0] | ce[1], 0);
 	for (i = 0; i < log_total(&e); i++) {
-		struct fake_cmd c = fake_log_get(e.f, i);
+		struct fake_cmd c = denv_log_get(&e.f, i);
 
 		if (c.kind == FAKE_CC) {
 			ck_assert_uint_eq(c.gran, VTD_CC_GRAN_DEVICE);
@@ -362,9 +379,9 @@ START_TEST(map_invalidates_only_under_caching_mode)
 	struct liommu_domain *d;
 	struct fake_cmd c;
 
-	env_init_cap(&e, 48, FAKE_CAP | (cm ? VTD_CAP_CM : 0), FAKE_ECAP, false);
+	env_init_cap(&e, 48, DENV_CAP | (cm ? VTD_CAP_CM : 0), DENV_ECAP, DENV_MODEL);
 	d = dom_new(&e);
-	fake_log_clear(e.f);
+	denv_log_clear(&e.f);
 	ck_assert_int_eq(liommu_domain_map(d, 0x6000, 0x9000, 2 * SZ_4K, LIOMMU_PROT_RW), 0);
 	if (!cm) {
 		ck_assert_uint_eq(log_total(&e), 0);
@@ -372,7 +389,7 @@ START_TEST(map_invalidates_only_under_caching_mode)
 		/* Spec 6.1: not-present entries may be cached; new tables too,
 		 * so IH = 0. */
 		ck_assert_uint_eq(log_total(&e), 1);
-		c = fake_log_get(e.f, 0);
+		c = denv_log_get(&e.f, 0);
 		ck_assert_int_eq(c.kind, FAKE_IOTLB);
 		ck_assert_uint_eq(c.gran, VTD_IOTLB_GRAN_PAGE);
 		ck_assert_uint_eq(c.did, liommu_domain_id(d));
@@ -391,17 +408,17 @@ START_TEST(unmap_with_holes_still_invalidates)
 	struct liommu_domain *d;
 	struct fake_cmd c;
 
-	env_init_cap(&e, 48, FAKE_CAP, FAKE_ECAP, false);
+	env_init_cap(&e, 48, DENV_CAP, DENV_ECAP, DENV_MODEL);
 	d = dom_new(&e);
 	ck_assert_int_eq(liommu_domain_map(d, 0x8000, 0x9000, SZ_4K, LIOMMU_PROT_RW), 0);
-	fake_log_clear(e.f);
+	denv_log_clear(&e.f);
 	ck_assert_int_eq(liommu_domain_unmap(d, 0x8000, 2 * SZ_4K), -ENOENT);
 	ck_assert_uint_eq(log_total(&e), 1);
-	c = fake_log_get(e.f, 0);
+	c = denv_log_get(&e.f, 0);
 	ck_assert_uint_eq(c.gran, VTD_IOTLB_GRAN_PAGE);
 	ck_assert_uint_eq(c.addr, 0x8000);
 	/* Nothing mapped at all: nothing to invalidate. */
-	fake_log_clear(e.f);
+	denv_log_clear(&e.f);
 	ck_assert_int_eq(liommu_domain_unmap(d, 0x10000, SZ_4K), -ENOENT);
 	ck_assert_uint_eq(log_total(&e), 0);
 	liommu_domain_free(d);
@@ -421,19 +438,19 @@ START_TEST(failed_flush_keeps_tables_until_retried)
 	struct liommu_domain_stats st;
 	size_t live;
 
-	env_init_cap(&e, 48, FAKE_CAP, FAKE_ECAP, false);
+	env_init_cap(&e, 48, DENV_CAP, DENV_ECAP, DENV_FAKE);
 	d = dom_new(&e);
 	/* 4 KiB pages filling one level-1 table, then unmapped whole. */
 	ck_assert_int_eq(liommu_domain_map(d, SZ_2M, SZ_2M + SZ_4K, SZ_2M, LIOMMU_PROT_RW), 0);
-	live = fake_live_pages(e.f);
+	live = denv_live_pages(&e.f);
 	ck_assert_int_eq(liommu_domain_unmap_nosync(d, SZ_2M, SZ_2M, &g), 0);
-	fake_set_ignore(e.f, true, false);
+	set_stuck(&e, true, false);
 	ck_assert_int_eq(liommu_domain_flush(d, &g), -ETIMEDOUT);
-	ck_assert_uint_eq(fake_live_pages(e.f), live);
+	ck_assert_uint_eq(denv_live_pages(&e.f), live);
 	ck_assert_ptr_nonnull(g.freelist);
-	fake_set_ignore(e.f, false, false);
+	set_stuck(&e, false, false);
 	ck_assert_int_eq(liommu_domain_flush(d, &g), 0);
-	ck_assert_uint_eq(fake_live_pages(e.f), live - 1);
+	ck_assert_uint_eq(denv_live_pages(&e.f), live - 1);
 	liommu_domain_get_stats(d, &st);
 	ck_assert_uint_eq(st.table_pages, 3);
 	liommu_domain_free(d);
@@ -447,12 +464,12 @@ START_TEST(failed_attach_is_rolled_back)
 	struct liommu_domain *a, *b;
 	uint64_t ce[2];
 
-	env_init_cap(&e, 48, FAKE_CAP, FAKE_ECAP, false);
+	env_init_cap(&e, 48, DENV_CAP, DENV_ECAP, DENV_FAKE);
 	a = dom_new(&e);
 	b = dom_new(&e);
-	fake_set_ignore(e.f, false, true);
+	set_stuck(&e, false, true);
 	ck_assert_int_eq(liommu_domain_attach(a, 0x0018), -ETIMEDOUT);
-	fake_set_ignore(e.f, false, false);
+	set_stuck(&e, false, false);
 	ctx_entry(&e, 0x0018, ce);
 	ck_assert_uint_eq(ce[0] | ce[1], 0);
 	/* Not attached to @a: detaching fails, another domain may attach. */
@@ -471,16 +488,16 @@ START_TEST(non_coherent_unit_sees_root_and_context_entries)
 	uint64_t ce[2];
 
 	/* ECAP.C = 0 (QEMU's value): memory changes only on flush. */
-	env_init_cap(&e, 48, FAKE_CAP, FAKE_ECAP, true);
+	env_init_cap(&e, 48, DENV_CAP, DENV_ECAP, DENV_FAKE_IMAGE);
 	d = dom_new(&e);
-	ck_assert_uint_eq(fake_image_mismatches(e.f), 0);
+	ck_assert_uint_eq(fake_vtd_image_mismatches(e.f.f), 0);
 	ck_assert_int_eq(liommu_domain_attach(d, 0x4020), 0);
-	ck_assert_uint_eq(fake_image_mismatches(e.f), 0);
+	ck_assert_uint_eq(fake_vtd_image_mismatches(e.f.f), 0);
 	ctx_entry(&e, 0x4020, ce);	/* read through the image */
 	ck_assert_uint_eq(ce[0] & 1, 1);
 	ck_assert_uint_eq(ce[1], 2 | ((uint64_t)liommu_domain_id(d) << 8));
 	ck_assert_int_eq(liommu_domain_detach(d, 0x4020), 0);
-	ck_assert_uint_eq(fake_image_mismatches(e.f), 0);
+	ck_assert_uint_eq(fake_vtd_image_mismatches(e.f.f), 0);
 	ctx_entry(&e, 0x4020, ce);
 	ck_assert_uint_eq(ce[0] | ce[1], 0);
 	liommu_domain_free(d);
@@ -500,34 +517,34 @@ START_TEST(map_flushes_write_buffer_when_rwbf)
 	struct liommu_domain *d;
 	unsigned int wbf;
 
-	env_init_cap(&e, 48, FAKE_CAP | (rwbf ? VTD_CAP_RWBF : 0) | (cm ? VTD_CAP_CM : 0),
-		     FAKE_ECAP, false);
+	env_init_cap(&e, 48, DENV_CAP | (rwbf ? VTD_CAP_RWBF : 0) | (cm ? VTD_CAP_CM : 0),
+		     DENV_ECAP, DENV_FAKE);
 	d = dom_new(&e);
-	fake_log_clear(e.f);
-	wbf = fake_wbf_count(e.f);
+	denv_log_clear(&e.f);
+	wbf = e.f.f->nwbf;
 	ck_assert_int_eq(liommu_domain_map(d, 0x6000, 0x9000, SZ_4K, LIOMMU_PROT_RW), 0);
 	if (!rwbf) {
 		/* Spec 6.8: only RWBF units buffer table writes. */
-		ck_assert_uint_eq(fake_wbf_count(e.f), wbf);
+		ck_assert_uint_eq(e.f.f->nwbf, wbf);
 		ck_assert_uint_eq(log_total(&e), 0);
 	} else if (!cm) {
 		/* No invalidation follows a not-present -> present change, so
 		 * the write buffer is flushed explicitly, exactly once. */
-		ck_assert_uint_eq(fake_wbf_count(e.f), wbf + 1);
+		ck_assert_uint_eq(e.f.f->nwbf, wbf + 1);
 		ck_assert_uint_eq(log_total(&e), 0);
 	} else {
 		/* The caching-mode invalidation flushes it first (6.8). */
-		ck_assert_uint_eq(fake_wbf_count(e.f), wbf + 1);
+		ck_assert_uint_eq(e.f.f->nwbf, wbf + 1);
 		ck_assert_uint_eq(log_total(&e), 1);
 	}
 	/* Unmap: the write buffer is flushed before the invalidation. */
-	wbf = fake_wbf_count(e.f);
+	wbf = e.f.f->nwbf;
 	ck_assert_int_eq(liommu_domain_unmap(d, 0x6000, SZ_4K), 0);
-	ck_assert_uint_eq(fake_wbf_count(e.f), wbf + (rwbf ? 1 : 0));
+	ck_assert_uint_eq(e.f.f->nwbf, wbf + (rwbf ? 1 : 0));
 	/* Attach: the context invalidation carries the flush. */
-	wbf = fake_wbf_count(e.f);
+	wbf = e.f.f->nwbf;
 	ck_assert_int_eq(liommu_domain_attach(d, 0x0008), 0);
-	ck_assert_uint_ge(fake_wbf_count(e.f), wbf + (rwbf ? 1 : 0));
+	ck_assert_uint_ge(e.f.f->nwbf, wbf + (rwbf ? 1 : 0));
 	liommu_domain_free(d);
 	env_fini(&e);
 }
@@ -540,13 +557,13 @@ START_TEST(failed_write_buffer_flush_withdraws_the_map)
 	struct liommu_domain_stats st;
 	uint64_t pa;
 
-	env_init_cap(&e, 48, FAKE_CAP | VTD_CAP_RWBF, FAKE_ECAP, false);
+	env_init_cap(&e, 48, DENV_CAP | VTD_CAP_RWBF, DENV_ECAP, DENV_FAKE);
 	d = dom_new(&e);
 	ck_assert_int_eq(liommu_domain_map(d, 0x100000, 0x200000, SZ_4K, LIOMMU_PROT_RW), 0);
-	fake_set_ignore_wbf(e.f, true);
+	set_wbf_stuck(&e, true);
 	ck_assert_int_eq(liommu_domain_map(d, 0x6000, 0x9000, 2 * SZ_4K, LIOMMU_PROT_RW),
 			 -ETIMEDOUT);
-	fake_set_ignore_wbf(e.f, false);
+	set_wbf_stuck(&e, false);
 	/* The caller holds nothing of the failed call. */
 	ck_assert_int_eq(liommu_domain_translate(d, 0x6000, &pa, NULL, NULL), -ENOENT);
 	ck_assert_int_eq(liommu_domain_translate(d, 0x7000, &pa, NULL, NULL), -ENOENT);
@@ -671,7 +688,7 @@ static void ref_check(struct env *e, struct liommu_domain *d, uint64_t root,
 		return;
 	}
 	ret = liommu_domain_translate(d, iova, &pa, &prot, &size);
-	wret = fake_walk(e->f, root, e->width == 39 ? 3 : 4, iova,
+	wret = denv_walk(&e->f, root, e->width == 39 ? 3 : 4, iova,
 			 VTD_SLPTE_R | VTD_SLPTE_W, &wpa, &wsize);
 	if (!v) {
 		ck_assert_msg(ret == -ENOENT, "seed %" PRIu64 ": 0x%" PRIx64
@@ -692,7 +709,7 @@ static void ref_check(struct env *e, struct liommu_domain *d, uint64_t root,
 	/* The unit's walk: R and W needed on every level only for RW leaves;
 	 * walk with the leaf's own rights otherwise. */
 	if (prot != LIOMMU_PROT_RW)
-		wret = fake_walk(e->f, root, e->width == 39 ? 3 : 4, iova,
+		wret = denv_walk(&e->f, root, e->width == 39 ? 3 : 4, iova,
 				 prot == LIOMMU_PROT_READ ? VTD_SLPTE_R : VTD_SLPTE_W,
 				 &wpa, &wsize);
 	ck_assert_int_eq(wret, 0);
@@ -741,7 +758,7 @@ START_TEST(random_map_unmap_matches_reference)
 	fprintf(stderr, "random_map_unmap_matches_reference: width %u LIOMMU_SEED=%" PRIu64
 		"\n", widths[_i], seed);
 	memset(&r, 0, sizeof(r));
-	env_init_cap(&e, widths[_i], FAKE_CAP, FAKE_ECAP, false);
+	env_init_cap(&e, widths[_i], DENV_CAP, DENV_ECAP, DENV_MODEL);
 	d = dom_new(&e);
 	ck_assert_int_eq(liommu_domain_attach(d, 0x0008), 0);
 	ctx_entry(&e, 0x0008, ce);
@@ -750,7 +767,7 @@ START_TEST(random_map_unmap_matches_reference)
 	for (op = 0; op < ops; op++) {
 		unsigned int kind = (unsigned int)(rng_next(&rng) % 8);
 
-		fake_log_clear(e.f);
+		denv_log_clear(&e.f);
 		if (kind < 4 || r.n == 0) {
 			rand_range(&rng, space, &iova, &size, &pa);
 			prot = 1 + (unsigned int)(rng_next(&rng) % 3);
@@ -802,8 +819,8 @@ START_TEST(random_map_unmap_matches_reference)
 				/* One invalidation that covers what went. */
 				struct fake_cmd c;
 
-				ck_assert_uint_eq(fake_log_count(e.f, FAKE_IOTLB), 1);
-				c = fake_log_get(e.f, 0);
+				ck_assert_uint_eq(denv_log_count(&e.f, FAKE_IOTLB), 1);
+				c = denv_log_get(&e.f, 0);
 				ck_assert_uint_eq(c.did, liommu_domain_id(d));
 				if (c.gran == VTD_IOTLB_GRAN_PAGE) {
 					ck_assert_uint_le(c.addr, lo);
@@ -926,7 +943,7 @@ START_TEST(threads_map_unmap_disjoint_ranges_of_one_domain)
 	uint64_t slot, iova, pa, size, k, ce[2], root;
 	unsigned int t, r, prot;
 
-	env_init_cap(&e, widths[_i], FAKE_CAP, FAKE_ECAP, false);
+	env_init_cap(&e, widths[_i], DENV_CAP, DENV_ECAP, DENV_MODEL);
 	s = dom_new(&e);
 	ck_assert_int_eq(liommu_domain_attach(s, 0x0008), 0);
 	pthread_barrier_init(&bar, NULL, MT_THREADS);
@@ -959,7 +976,7 @@ START_TEST(threads_map_unmap_disjoint_ranges_of_one_domain)
 				ck_assert_int_eq(ret, 0);
 				ck_assert_uint_eq(pa, MT_PA + iova + k * SZ_4K);
 				ck_assert_uint_eq(prot, LIOMMU_PROT_RW);
-				ck_assert_int_eq(fake_walk(e.f, root, widths[_i] == 39 ? 3 : 4,
+				ck_assert_int_eq(denv_walk(&e.f, root, widths[_i] == 39 ? 3 : 4,
 							   iova + k * SZ_4K, VTD_SLPTE_R |
 							   VTD_SLPTE_W, &pa, &size), 0);
 				ck_assert_uint_eq(pa, MT_PA + iova + k * SZ_4K);

@@ -4,7 +4,7 @@
  * reason strings, and collecting/clearing records from a unit.
  *
  * Records are built by hand from the bit positions of spec 11.4.14 (not
- * with vtd.h's masks).  Collection runs against tests/fake-vtd.c with
+ * with vtd.h's masks).  Collection runs against tests/fake/fake-vtd.c with
  * four recording registers (QEMU has one and collapses faults of a
  * pending source-id, so it can show neither the ring walk nor PFO with
  * records); the real DMA fault from QEMU's edu is in check-unit-qemu.c.
@@ -17,7 +17,7 @@
 
 #include <liommu/liommu.h>
 
-#include "fake-vtd.h"
+#include "fake/fake-vtd.h"
 #include "unit-tests.h"
 
 /* QEMU's CAP with NFR = 3 (four records at 0x220). */

@@ -27,7 +27,7 @@
 #include <liommu/model.h>
 #include <liommu/sim.h>
 
-#include "fake-vtd.h"
+#include "fake/fake-vtd.h"
 #include "ir-bench.h"
 
 #define DEV_SID		0x0310	/* 03:02.0 */
@@ -761,7 +761,7 @@ START_TEST(discontiguous_pages_refused)
 END_TEST
 
 /* ------------------------------------------------------------------ */
-/* A unit that misbehaves (tests/fake-vtd.c)                           */
+/* A unit that misbehaves (tests/fake/fake-vtd.c)                           */
 /* ------------------------------------------------------------------ */
 
 struct ffx {

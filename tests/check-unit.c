@@ -5,7 +5,7 @@
  *
  * Two kinds of hardware: QEMU 7.2's own VT-d model through the qemu
  * platform (the oracle: what a real implementation accepts and reports,
- * see check-unit-qemu.c), and tests/fake-vtd.c for what QEMU cannot show
+ * see check-unit-qemu.c), and tests/fake/fake-vtd.c for what QEMU cannot show
  * (command bits that never clear, refused granularities, RWBF, ECAP.C = 1,
  * ITE, several fault records, hostile CAP values, allocator failures).
  *
@@ -22,7 +22,7 @@
 
 #include "../libiommu/driver/inval.h"
 #include "../libiommu/driver/unit.h"
-#include "fake-vtd.h"
+#include "fake/fake-vtd.h"
 #include "unit-tests.h"
 
 /* ------------------------------------------------------------------ */

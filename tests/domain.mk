@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
 # Domains and the second-level page-table format: check-pgtable and
-# check-domain run on the fake unit of tests/domain-fake.c;
+# check-domain run on the model (sim platform) and, for what the model
+# must not do, on tests/fake/fake-vtd.c (tests/driver-env.h picks);
 # check-qemu-dma drives QEMU's own VT-d model and the edu DMA engine.
 # All link the static archive ($(TEST_LINK_STATIC)) so they test the library code
 # that is built into it, whatever the shared object exports.
-DOMAIN_FAKE = tests/domain-fake.c tests/domain-fake.h
+DOMAIN_FAKE = tests/driver-env.h tests/fake/fake-vtd.c tests/fake/fake-vtd.h
 
 check_PROGRAMS += tests/check-pgtable
 tests_check_pgtable_SOURCES = tests/runner.c tests/check-pgtable.c $(DOMAIN_FAKE)

@@ -17,7 +17,7 @@ EXTRA_DIST += tests/ir-bench.h tests/ir-qemu.h
 
 check_PROGRAMS += tests/check-irq-remap
 tests_check_irq_remap_SOURCES = tests/runner.c tests/check-irq-remap.c tests/ir-bench.h \
-	tests/fake-vtd.c tests/fake-vtd.h
+	tests/fake/fake-vtd.c tests/fake/fake-vtd.h
 tests_check_irq_remap_CPPFLAGS = $(IR_TEST_CPPFLAGS) -DCHECK_SUITE=irq_remap_suite
 tests_check_irq_remap_CFLAGS = $(TEST_CFLAGS)
 tests_check_irq_remap_LDFLAGS = -static

@@ -1,12 +1,12 @@
 # SPDX-License-Identifier: MIT
-# Unit bring-up, invalidation and faults: against tests/fake-vtd.c always,
+# Unit bring-up, invalidation and faults: against tests/fake/fake-vtd.c always,
 # and against QEMU's VT-d model when configure found qemu-system-x86_64.
 # Linked statically (-static) to reach the driver's internal functions;
 # check-unit*.c include the driver's own headers by path
 # ("../libiommu/driver/unit.h"), check-fault.c only public ones.
 check_PROGRAMS += tests/check-unit tests/check-fault
 
-UNIT_TEST_SOURCES = tests/runner.c tests/fake-vtd.c tests/fake-vtd.h tests/unit-tests.h
+UNIT_TEST_SOURCES = tests/runner.c tests/fake/fake-vtd.c tests/fake/fake-vtd.h tests/unit-tests.h
 UNIT_TEST_CPPFLAGS = $(TEST_CPPFLAGS)
 if HAVE_QEMU
 UNIT_TEST_SOURCES += tests/check-unit-qemu.c

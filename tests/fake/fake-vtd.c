@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
- * fake-vtd.c - the software register file described in fake-vtd.h.
+ * fake-vtd.c - the misbehaving register file described in fake-vtd.h
+ * (why it exists next to the model is written there).
  *
  * Only what the driver touches is implemented: GCMD/GSTS (with a check of
- * the 11.4.4 write protocol), CCMD and the IOTLB registers, FSTS and the
- * fault-recording registers (RW1C), and a queued-invalidation engine that
- * validates descriptors the way QEMU's model does and writes wait status.
+ * the 11.4.4 write protocol), CCMD and the IOTLB registers (commands
+ * completed at the requested granularity and logged), FSTS and the
+ * fault-recording registers (RW1C), a queued-invalidation engine that
+ * validates descriptors the way QEMU's model does and writes wait status,
+ * and a page arena with an optional "unit's view" image that only the
+ * platform's flush op updates.  It translates nothing: DMA tests run on
+ * the model.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -206,6 +211,76 @@ static void iq_process_locked(struct fake_vtd *f)
 }
 
 /* ------------------------------------------------------------------ */
+/* Register-based invalidation                                         */
+/* ------------------------------------------------------------------ */
+
+static void log_cmd_locked(struct fake_vtd *f, const struct fake_cmd *c)
+{
+	if (f->ncmds < FAKE_MAX_EVENTS)
+		f->cmds[f->ncmds++] = *c;
+}
+
+/* Complete the context command @v (ICC set): log it, report CAIG. */
+static uint64_t ccmd_complete_locked(struct fake_vtd *f, uint64_t v)
+{
+	uint64_t g = vtd_field_get(VTD_CCMD_CIRG, v);
+	struct fake_cmd c = {
+		.kind = FAKE_CC,
+		.gran = (unsigned int)g,
+		.did = (uint16_t)vtd_field_get(VTD_CCMD_DID, v),
+		.sid = (uint16_t)vtd_field_get(VTD_CCMD_SID, v),
+	};
+
+	log_cmd_locked(f, &c);
+	v &= ~(VTD_CCMD_ICC | VTD_CCMD_CAIG);
+	if (!f->caig_zero)
+		v |= vtd_field_prep(VTD_CCMD_CAIG, g);
+	return v;
+}
+
+/* Complete the IOTLB command @v (IVT set): log it with IVA, report IAIG. */
+static uint64_t iotlb_complete_locked(struct fake_vtd *f, uint64_t v)
+{
+	uint64_t g = vtd_field_get(VTD_IOTLB_IIRG, v);
+	uint64_t iva = ld64(f, vtd_iva_reg(ecap(f)));
+	struct fake_cmd c = {
+		.kind = FAKE_IOTLB,
+		.gran = (unsigned int)g,
+		.did = (uint16_t)vtd_field_get(VTD_IOTLB_DID, v),
+	};
+
+	/* IVA matters only for page-selective requests (11.4.8.1). */
+	if (g == VTD_IOTLB_GRAN_PAGE) {
+		c.addr = iva & VTD_IVA_ADDR;
+		c.am = (unsigned int)vtd_field_get(VTD_IVA_AM, iva);
+		c.ih = iva & VTD_IVA_IH;
+	}
+	log_cmd_locked(f, &c);
+	v &= ~(VTD_IOTLB_IVT | VTD_IOTLB_IAIG);
+	if (!f->iaig_zero)
+		v |= vtd_field_prep(VTD_IOTLB_IAIG, g);
+	return v;
+}
+
+void fake_vtd_release(struct fake_vtd *f)
+{
+	uint32_t iotlb;
+	uint64_t v;
+
+	pthread_mutex_lock(&f->lock);
+	iotlb = vtd_iotlb_reg(ecap(f));
+	v = ld64(f, VTD_CCMD_REG);
+	if ((v & VTD_CCMD_ICC) && !f->ccmd_stuck)
+		st64(f, VTD_CCMD_REG, ccmd_complete_locked(f, v));
+	v = ld64(f, iotlb);
+	if ((v & VTD_IOTLB_IVT) && !f->iotlb_stuck)
+		st64(f, iotlb, iotlb_complete_locked(f, v));
+	if (!f->wbf_stuck && !f->gcmd_stuck)
+		st32(f, VTD_GSTS_REG, ld32(f, VTD_GSTS_REG) & ~(uint32_t)VTD_GSTS_WBFS);
+	pthread_mutex_unlock(&f->lock);
+}
+
+/* ------------------------------------------------------------------ */
 /* Register writes                                                     */
 /* ------------------------------------------------------------------ */
 
@@ -249,7 +324,11 @@ static void gcmd_write_locked(struct fake_vtd *f, uint32_t v)
 	if (v & VTD_GCMD_WBF) {
 		f->nwbf++;
 		event(f, 'W');
-		gsts &= ~(uint32_t)VTD_GSTS_WBFS;
+		/* 11.4.5: WBFS set while the flush is in progress. */
+		if (f->wbf_stuck)
+			gsts |= (uint32_t)VTD_GSTS_WBFS;
+		else
+			gsts &= ~(uint32_t)VTD_GSTS_WBFS;
 	}
 	st32(f, VTD_GSTS_REG, gsts);
 }
@@ -312,23 +391,15 @@ static void fake_write64(void *priv, uint32_t off, uint64_t v)
 	if (off == VTD_CCMD_REG) {
 		if (v & VTD_CCMD_ICC) {
 			event(f, 'C');
-			if (!f->ccmd_stuck) {
-				v &= ~(VTD_CCMD_ICC | VTD_CCMD_CAIG);
-				if (!f->caig_zero)
-					v |= vtd_field_prep(VTD_CCMD_CAIG,
-							    vtd_field_get(VTD_CCMD_CIRG, v));
-			}
+			if (!f->ccmd_stuck)
+				v = ccmd_complete_locked(f, v);
 		}
 		st64(f, off, v);
 	} else if (off == iotlb) {
 		if (v & VTD_IOTLB_IVT) {
 			event(f, 'I');
-			if (!f->iotlb_stuck) {
-				v &= ~(VTD_IOTLB_IVT | VTD_IOTLB_IAIG);
-				if (!f->iaig_zero)
-					v |= vtd_field_prep(VTD_IOTLB_IAIG,
-							    vtd_field_get(VTD_IOTLB_IIRG, v));
-			}
+			if (!f->iotlb_stuck)
+				v = iotlb_complete_locked(f, v);
 		}
 		st64(f, off, v);
 	} else if (off == VTD_IQT_REG) {
@@ -428,6 +499,9 @@ static int fake_page_alloc(void *priv, int node, void **va, uint64_t *pa)
 		f->used[found] = true;
 		f->pages_live++;
 		memset(f->arena + (size_t)found * VTD_PAGE_SIZE, 0, VTD_PAGE_SIZE);
+		/* The unit sees garbage until the driver flushes the zeroes. */
+		if (f->image)
+			memset(f->img + (size_t)found * VTD_PAGE_SIZE, 0xa5, VTD_PAGE_SIZE);
 		*va = f->arena + (size_t)found * VTD_PAGE_SIZE;
 		*pa = FAKE_PA_BASE + (uint64_t)found * VTD_PAGE_SIZE;
 	}
@@ -452,12 +526,23 @@ static void fake_page_free(void *priv, void *va, uint64_t pa)
 	pthread_mutex_unlock(&f->lock);
 }
 
+/* Write back whole 64-byte lines, like CLFLUSH, into the unit's view. */
 static void fake_flush(void *priv, const void *va, size_t len)
 {
 	struct fake_vtd *f = priv;
+	uintptr_t base = (uintptr_t)f->arena;
+	uintptr_t end = base + (size_t)FAKE_ARENA_PAGES * VTD_PAGE_SIZE;
+	uintptr_t a = (uintptr_t)va & ~(uintptr_t)63;
+	uintptr_t stop = (uintptr_t)va + len;
 
 	pthread_mutex_lock(&f->lock);
 	f->flushes++;
+	if (f->image && (uintptr_t)va >= base && stop <= end) {
+		for (; a < stop; a += 64)
+			memcpy(f->img + (a - base), (void *)a, 64);
+	} else if (f->image) {
+		f->bad_accesses++;	/* a flush of memory the unit never had */
+	}
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -490,8 +575,10 @@ struct fake_vtd *fake_vtd_new(uint64_t cap_val, uint64_t ecap_val)
 	if (!f)
 		return NULL;
 	f->arena = aligned_alloc(VTD_PAGE_SIZE, (size_t)FAKE_ARENA_PAGES * VTD_PAGE_SIZE);
-	if (!f->arena || liommu_platform_new(&fake_ops, f, &f->plat)) {
+	f->img = malloc((size_t)FAKE_ARENA_PAGES * VTD_PAGE_SIZE);
+	if (!f->arena || !f->img || liommu_platform_new(&fake_ops, f, &f->plat)) {
 		free(f->arena);
+		free(f->img);
 		free(f);
 		return NULL;
 	}
@@ -511,6 +598,7 @@ void fake_vtd_free(struct fake_vtd *f)
 	liommu_platform_free(f->plat);
 	pthread_mutex_destroy(&f->lock);
 	free(f->arena);
+	free(f->img);
 	free(f);
 }
 
@@ -528,6 +616,37 @@ unsigned int fake_vtd_count_events(struct fake_vtd *f, char c)
 	pthread_mutex_lock(&f->lock);
 	for (i = 0; i < f->nevents; i++)
 		n += f->events[i] == c;
+	pthread_mutex_unlock(&f->lock);
+	return n;
+}
+
+uint64_t fake_vtd_read_pa(struct fake_vtd *f, uint64_t pa)
+{
+	uint8_t *p;
+	uint64_t v = ~0ULL;
+
+	pthread_mutex_lock(&f->lock);
+	p = phys_locked(f, pa, 8);
+	if (p) {
+		if (f->image)
+			p = f->img + (p - f->arena);
+		memcpy(&v, p, 8);
+	}
+	pthread_mutex_unlock(&f->lock);
+	return v;
+}
+
+unsigned int fake_vtd_image_mismatches(struct fake_vtd *f)
+{
+	unsigned int i, n = 0;
+	size_t off;
+
+	pthread_mutex_lock(&f->lock);
+	for (i = 0; f->image && i < FAKE_ARENA_PAGES; i++) {
+		off = (size_t)i * VTD_PAGE_SIZE;
+		if (f->used[i] && memcmp(f->img + off, f->arena + off, VTD_PAGE_SIZE))
+			n++;
+	}
 	pthread_mutex_unlock(&f->lock);
 	return n;
 }
