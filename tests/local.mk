@@ -20,7 +20,7 @@ check_SCRIPTS += tests/check-headers.sh tests/check-exports.sh tests/check-layer
 EXTRA_DIST += tests/check-headers.sh tests/check-exports.sh tests/check-layers.sh tests/summary.sh tests/data
 
 include tests/vtd.mk
-include tests/qemu-platform.mk
+include tests/platform.mk
 include tests/unit.mk
 include tests/domain.mk
 include tests/model.mk
