@@ -26,7 +26,7 @@
  *  - Many threads mapping, DMAing and unmapping on one instance (run
  *    under ThreadSanitizer in the tsan build).
  *
- * check-dma-qemu.c checks the same guarantees once more on QEMU 7.2's own
+ * check-dma-strategies-qemu.c checks the same guarantees once more on QEMU 7.2's own
  * VT-d model with the edu device's DMA.
  *
  * Links the static archive and reads the instance's IOVA allocator

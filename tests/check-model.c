@@ -940,7 +940,7 @@ END_TEST
 
 /* The IOTLB is tagged by domain: a context-cache invalidation alone does
  * not drop its entries (6.5.3.3 orders an IOTLB invalidation after it for
- * that reason; found by check-diff against QEMU 7.2, whose IOTLB is even
+ * that reason; found by check-model-diff against QEMU 7.2, whose IOTLB is even
  * looked up before the context). */
 START_TEST(iotlb_survives_context_invalidation)
 {

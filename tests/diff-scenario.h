@@ -138,12 +138,12 @@ unsigned long diff_quirks(void);
 /* Print @sc, one operation a line, up to @upto (inclusive). */
 void diff_dump(const struct diff_scenario *sc, unsigned int upto, char *out, size_t len);
 
-/* check-diff.c: run @n scenarios from $LIOMMU_SEED (printed) on @a and
+/* check-model-diff.c: run @n scenarios from $LIOMMU_SEED (printed) on @a and
  * @b, failing the Check test with a reproducer; $LIOMMU_DIFF_N or @def. */
 void diff_run_many(struct diff_side *a, struct diff_side *b, unsigned int n);
 unsigned int diff_count(unsigned int def);
 
-/* The QEMU test case lives in check-diff-qemu.c, built when configure
+/* The QEMU test case lives in check-model-diff-qemu.c, built when configure
  * found qemu-system-x86_64. */
 #ifdef LIOMMU_QEMU_TESTS
 void diff_qemu_tcases(Suite *s);

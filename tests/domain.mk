@@ -2,7 +2,7 @@
 # Domains and the second-level page-table format: check-pgtable and
 # check-domain run on the model (sim platform) and, for what the model
 # must not do, on tests/fake/fake-vtd.c (tests/driver-env.h picks);
-# check-qemu-dma drives QEMU's own VT-d model and the edu DMA engine.
+# check-domain-dma-qemu drives QEMU's own VT-d model and the edu DMA engine.
 # All link the static archive ($(TEST_LINK_STATIC)) so they test the library code
 # that is built into it, whatever the shared object exports.
 DOMAIN_FAKE = tests/driver-env.h tests/fake/fake-vtd.c tests/fake/fake-vtd.h
@@ -24,17 +24,17 @@ tests_check_domain_LDADD = $(TEST_LIBS)
 # One set of DMA test bodies, two benches: QEMU's VT-d model with edu
 # (only when configure found QEMU) and the in-process sim.
 if HAVE_QEMU
-check_PROGRAMS += tests/check-qemu-dma
-tests_check_qemu_dma_SOURCES = tests/runner.c tests/check-qemu-dma.c
-tests_check_qemu_dma_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=qemu_dma_suite -DDMA_BENCH_QEMU
-tests_check_qemu_dma_CFLAGS = $(TEST_CFLAGS)
-tests_check_qemu_dma_LDFLAGS = $(TEST_LINK_STATIC)
-tests_check_qemu_dma_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/check-domain-dma-qemu
+tests_check_domain_dma_qemu_SOURCES = tests/runner.c tests/check-domain-dma.c
+tests_check_domain_dma_qemu_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=domain_dma_qemu_suite -DDMA_BENCH_QEMU
+tests_check_domain_dma_qemu_CFLAGS = $(TEST_CFLAGS)
+tests_check_domain_dma_qemu_LDFLAGS = $(TEST_LINK_STATIC)
+tests_check_domain_dma_qemu_LDADD = $(TEST_LIBS)
 endif
 
-check_PROGRAMS += tests/check-sim-dma
-tests_check_sim_dma_SOURCES = tests/runner.c tests/check-qemu-dma.c
-tests_check_sim_dma_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=sim_dma_suite
-tests_check_sim_dma_CFLAGS = $(TEST_CFLAGS)
-tests_check_sim_dma_LDFLAGS = $(TEST_LINK_STATIC)
-tests_check_sim_dma_LDADD = $(TEST_LIBS)
+check_PROGRAMS += tests/check-domain-dma-sim
+tests_check_domain_dma_sim_SOURCES = tests/runner.c tests/check-domain-dma.c
+tests_check_domain_dma_sim_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=domain_dma_sim_suite
+tests_check_domain_dma_sim_CFLAGS = $(TEST_CFLAGS)
+tests_check_domain_dma_sim_LDFLAGS = $(TEST_LINK_STATIC)
+tests_check_domain_dma_sim_LDADD = $(TEST_LIBS)

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ir-bench.h - interrupt-remapping scenarios shared by check-irq-remap,
- * check-qemu-ir and check-ir-diff.
+ * check-irq-remap-qemu and check-irq-remap-diff.
  *
  * A scenario programs a remapping table through the irq-remap API (the
  * same driver code on every unit), builds the message a device would

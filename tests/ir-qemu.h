@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * ir-qemu.h - QEMU 7.2 as an interrupt-remapping backend for
- * ir-bench.h (check-qemu-ir, check-ir-diff).
+ * ir-bench.h (check-irq-remap-qemu, check-irq-remap-diff).
  *
  * QEMU runs with intel-iommu,intremap=on and edu; the driver (unit,
  * remapping table) programs QEMU's VT-d model through the qemu

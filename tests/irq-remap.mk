@@ -24,19 +24,19 @@ tests_check_irq_remap_LDFLAGS = -static
 tests_check_irq_remap_LDADD = $(TEST_LIBS)
 
 if HAVE_QEMU
-check_PROGRAMS += tests/check-qemu-ir tests/check-ir-diff
-tests_check_qemu_ir_SOURCES = tests/runner.c tests/check-qemu-ir.c tests/ir-bench.h \
+check_PROGRAMS += tests/check-irq-remap-qemu tests/check-irq-remap-diff
+tests_check_irq_remap_qemu_SOURCES = tests/runner.c tests/check-irq-remap-qemu.c tests/ir-bench.h \
 	tests/ir-qemu.h
-tests_check_qemu_ir_CPPFLAGS = $(IR_TEST_CPPFLAGS) -DCHECK_SUITE=qemu_ir_suite
-tests_check_qemu_ir_CFLAGS = $(TEST_CFLAGS)
-tests_check_qemu_ir_LDFLAGS = -static
-tests_check_qemu_ir_LDADD = $(TEST_LIBS)
+tests_check_irq_remap_qemu_CPPFLAGS = $(IR_TEST_CPPFLAGS) -DCHECK_SUITE=irq_remap_qemu_suite
+tests_check_irq_remap_qemu_CFLAGS = $(TEST_CFLAGS)
+tests_check_irq_remap_qemu_LDFLAGS = -static
+tests_check_irq_remap_qemu_LDADD = $(TEST_LIBS)
 
-tests_check_ir_diff_SOURCES = tests/runner.c tests/check-ir-diff.c tests/ir-bench.h \
+tests_check_irq_remap_diff_SOURCES = tests/runner.c tests/check-irq-remap-diff.c tests/ir-bench.h \
 	tests/ir-qemu.h
-tests_check_ir_diff_CPPFLAGS = $(IR_TEST_CPPFLAGS) -DCHECK_SUITE=ir_diff_suite
-tests_check_ir_diff_CFLAGS = $(TEST_CFLAGS)
-tests_check_ir_diff_LDFLAGS = -static
-tests_check_ir_diff_LDADD = $(TEST_LIBS)
+tests_check_irq_remap_diff_CPPFLAGS = $(IR_TEST_CPPFLAGS) -DCHECK_SUITE=irq_remap_diff_suite
+tests_check_irq_remap_diff_CFLAGS = $(TEST_CFLAGS)
+tests_check_irq_remap_diff_LDFLAGS = -static
+tests_check_irq_remap_diff_LDADD = $(TEST_LIBS)
 endif
-EXTRA_DIST += tests/check-qemu-ir.c tests/check-ir-diff.c
+EXTRA_DIST += tests/check-irq-remap-qemu.c tests/check-irq-remap-diff.c

@@ -17,10 +17,11 @@ TEST_LINK_STATIC = $(AM_LDFLAGS) -static
 TESTS += $(check_PROGRAMS) $(check_SCRIPTS)
 
 check_SCRIPTS += tests/check-headers.sh tests/check-exports.sh tests/check-layers.sh
-EXTRA_DIST += tests/check-headers.sh tests/check-exports.sh tests/check-layers.sh tests/summary.sh tests/data
+EXTRA_DIST += tests/check-headers.sh tests/check-exports.sh tests/check-layers.sh tests/summary.sh tests/data \
+	tests/README.md
 
 include tests/vtd.mk
-include tests/qemu-platform.mk
+include tests/platform.mk
 include tests/unit.mk
 include tests/domain.mk
 include tests/model.mk

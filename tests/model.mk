@@ -3,7 +3,7 @@
 # semantics, fault reasons, caches, queued invalidation and the ordering
 # rules, against the specification (check-model), and the differential
 # runner that executes the same random scenarios on the model and on QEMU
-# 7.2's VT-d model (check-diff, only when configure found QEMU).
+# 7.2's VT-d model (check-model-diff, only when configure found QEMU).
 check_PROGRAMS += tests/check-model
 tests_check_model_SOURCES = tests/runner.c tests/check-model.c tests/check-model-env.h
 tests_check_model_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=model_suite
@@ -21,17 +21,17 @@ tests_check_model_hooks_CFLAGS = $(TEST_CFLAGS)
 tests_check_model_hooks_LDADD = $(TEST_LIBS)
 tests_check_model_hooks_LDFLAGS = $(TEST_LINK_STATIC)
 
-check_PROGRAMS += tests/check-diff
-DIFF_TEST_SOURCES = tests/runner.c tests/check-diff.c tests/diff-scenario.c \
+check_PROGRAMS += tests/check-model-diff
+DIFF_TEST_SOURCES = tests/runner.c tests/check-model-diff.c tests/diff-scenario.c \
 	tests/diff-scenario.h
-DIFF_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=diff_suite
+DIFF_TEST_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=model_diff_suite
 if HAVE_QEMU
-DIFF_TEST_SOURCES += tests/check-diff-qemu.c
+DIFF_TEST_SOURCES += tests/check-model-diff-qemu.c
 DIFF_TEST_CPPFLAGS += -DLIOMMU_QEMU_TESTS
 endif
-EXTRA_DIST += tests/check-diff-qemu.c
-tests_check_diff_SOURCES = $(DIFF_TEST_SOURCES)
-tests_check_diff_CPPFLAGS = $(DIFF_TEST_CPPFLAGS)
-tests_check_diff_CFLAGS = $(TEST_CFLAGS)
-tests_check_diff_LDADD = $(TEST_LIBS)
-tests_check_diff_LDFLAGS = $(TEST_LINK_STATIC)
+EXTRA_DIST += tests/check-model-diff-qemu.c
+tests_check_model_diff_SOURCES = $(DIFF_TEST_SOURCES)
+tests_check_model_diff_CPPFLAGS = $(DIFF_TEST_CPPFLAGS)
+tests_check_model_diff_CFLAGS = $(TEST_CFLAGS)
+tests_check_model_diff_LDADD = $(TEST_LIBS)
+tests_check_model_diff_LDFLAGS = $(TEST_LINK_STATIC)

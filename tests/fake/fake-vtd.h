@@ -27,7 +27,7 @@
  *    (with gaps, from the top, or refused), so encodings and ordering can
  *    be asserted.
  * QEMU's VT-d model is the oracle for what a real implementation accepts
- * (check-unit-qemu.c, check-qemu-platform.c); this fake covers what
+ * (check-unit-qemu.c, check-platform-qemu.c); this fake covers what
  * neither QEMU nor the model can show.
  *
  * Threading: every op takes the fake's mutex.  The knobs are plain

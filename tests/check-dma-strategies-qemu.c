@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * check-dma-qemu.c - the DMA mapping strategies on QEMU 7.2's own VT-d
+ * check-dma-strategies-qemu.c - the DMA mapping strategies on QEMU 7.2's own VT-d
  * model, with the edu device doing the DMA (the hardware oracle).
  *
  * One QEMU per test; each strategy gets a fresh domain with edu attached,
@@ -265,11 +265,11 @@ START_TEST(qemu_edu_strategies)
 }
 END_TEST
 
-Suite *dma_qemu_suite(void);
+Suite *dma_strategies_qemu_suite(void);
 
-Suite *dma_qemu_suite(void)
+Suite *dma_strategies_qemu_suite(void)
 {
-	Suite *s = suite_create("dma-qemu");
+	Suite *s = suite_create("dma-strategies-qemu");
 	TCase *tc = tcase_create("qemu");
 
 	tcase_add_test(tc, qemu_edu_strategies);

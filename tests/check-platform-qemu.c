@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * check-qemu-platform.c - the qemu platform against a real QEMU 7.2, and
+ * check-platform-qemu.c - the qemu platform against a real QEMU 7.2, and
  * against a fake QEMU that answers badly.
  *
  * Real QEMU: start/stop leaves no process, file or descriptor behind
@@ -1100,7 +1100,7 @@ static bool have_python(void)
 {
 	if (access("/usr/bin/python3", X_OK) == 0)
 		return true;
-	fprintf(stderr, "check-qemu-platform: /usr/bin/python3 missing, fake-QEMU test skipped\n");
+	fprintf(stderr, "check-platform-qemu: /usr/bin/python3 missing, fake-QEMU test skipped\n");
 	return false;
 }
 
@@ -1226,11 +1226,11 @@ START_TEST(fake_qemu_odd_qmp_replies)
 }
 END_TEST
 
-Suite *qemu_platform_suite(void);
+Suite *platform_qemu_suite(void);
 
-Suite *qemu_platform_suite(void)
+Suite *platform_qemu_suite(void)
 {
-	Suite *s = suite_create("qemu_platform");
+	Suite *s = suite_create("platform-qemu");
 	TCase *tc;
 
 	tc = tcase_create("lifecycle");

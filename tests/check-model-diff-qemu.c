@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * check-diff-qemu.c - the differential runner's QEMU half: one QEMU 7.2
+ * check-model-diff-qemu.c - the differential runner's QEMU half: one QEMU 7.2
  * (intel-iommu aw-bits=48, intremap=on, edu) against the sim with the
  * model's default configuration, LIOMMU_DIFF_N (default 200) seeded
  * random scenarios.  Built only when configure found qemu-system-x86_64.

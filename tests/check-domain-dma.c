@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
 /*
- * check-qemu-dma.c - domains and devices proven by moving real bytes with
+ * check-domain-dma.c - domains and devices proven by moving real bytes with
  * DMA through a VT-d unit the driver programmed.
  *
  * One set of test bodies runs on two "benches":
- *  - qemu (check-qemu-dma): QEMU 7.2's own intel-iommu model, an
+ *  - qemu (check-domain-dma-qemu): QEMU 7.2's own intel-iommu model, an
  *    implementation nobody here wrote, with three edu devices (00:01.0,
  *    00:02.0, 00:03.0) as the DMA engines (liommu/qemu.h);
- *  - sim (check-sim-dma): the project's software model (liommu/sim.h),
+ *  - sim (check-domain-dma-sim): the project's software model (liommu/sim.h),
  *    whose simulated devices can use any source-id (here three, on two
  *    buses).
  * A bench is started once per test case (one QEMU each for 39 bits, 48
@@ -53,13 +53,13 @@
 
 #ifdef DMA_BENCH_QEMU
 #include <liommu/qemu.h>
-#define DMA_SUITE	qemu_dma_suite
+#define DMA_SUITE	domain_dma_qemu_suite
 #define DMA_SUITE_NAME	"qemu_dma"
 /* Transfers end before edu's last buffer byte (QEMU 7.2 aborts there). */
 #define DMA_MAX		LIOMMU_EDU_BUF_USABLE
 #else
 #include <liommu/sim.h>
-#define DMA_SUITE	sim_dma_suite
+#define DMA_SUITE	domain_dma_sim_suite
 #define DMA_SUITE_NAME	"sim_dma"
 #define DMA_MAX		4095u
 #endif

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * check-ir-diff.c - the same interrupt-remapping scenarios on the
+ * check-irq-remap-diff.c - the same interrupt-remapping scenarios on the
  * software model and on QEMU 7.2, outcomes compared.
  *
  * Both units get the same driver calls (same table size, same
@@ -33,7 +33,7 @@
 
 #include "ir-qemu.h"
 
-Suite *ir_diff_suite(void);
+Suite *irq_remap_diff_suite(void);
 
 struct sim_side {
 	struct liommu_sim *sim;
@@ -155,9 +155,9 @@ START_TEST(compat_format_differs)
 }
 END_TEST
 
-Suite *ir_diff_suite(void)
+Suite *irq_remap_diff_suite(void)
 {
-	Suite *s = suite_create("ir-diff");
+	Suite *s = suite_create("irq-remap-diff");
 	TCase *tc;
 
 	tc = tcase_create("diff");

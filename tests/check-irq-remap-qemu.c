@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * check-qemu-ir.c - irq-remap against QEMU 7.2's interrupt remapping
+ * check-irq-remap-qemu.c - irq-remap against QEMU 7.2's interrupt remapping
  * (intel-iommu,intremap=on), an implementation nobody here wrote.
  *
  * The remapping table is set up and filled through irq-remap; edu's MSI
@@ -35,7 +35,7 @@
 
 #include "ir-qemu.h"
 
-Suite *qemu_ir_suite(void);
+Suite *irq_remap_qemu_suite(void);
 
 static void no_fault_recorded(struct ir_qemu *iq)
 {
@@ -363,9 +363,9 @@ START_TEST(qemu_helpers_reject_bad_arguments)
 }
 END_TEST
 
-Suite *qemu_ir_suite(void)
+Suite *irq_remap_qemu_suite(void)
 {
-	Suite *s = suite_create("qemu-ir");
+	Suite *s = suite_create("irq-remap-qemu");
 	TCase *tc;
 
 	tc = tcase_create("qemu");

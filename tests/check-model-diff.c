@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * check-diff.c - the differential runner: the model (sim platform) and
+ * check-model-diff.c - the differential runner: the model (sim platform) and
  * QEMU 7.2's VT-d model (qemu platform) run the same seeded random
  * scenarios and must agree on every observable (tests/diff-scenario.h).
  *
@@ -64,7 +64,7 @@ static uint64_t base_seed(void)
 	else
 		seed = DEFAULT_SEED;
 	have = true;
-	fprintf(stderr, "check-diff: LIOMMU_SEED=0x%" PRIx64 "\n", seed);
+	fprintf(stderr, "check-model-diff: LIOMMU_SEED=0x%" PRIx64 "\n", seed);
 	return seed;
 }
 
@@ -97,7 +97,7 @@ void diff_run_many(struct diff_side *a, struct diff_side *b, unsigned int n)
 			ck_abort_msg("%s vs %s, scenario %u: %s", a->name, b->name, i, why);
 		}
 	}
-	fprintf(stderr, "check-diff: %s vs %s: %u scenarios agree (%lu DMAs refused by a "
+	fprintf(stderr, "check-model-diff: %s vs %s: %u scenarios agree (%lu DMAs refused by a "
 		"cached entry's permissions: recorded by the model only)\n", a->name, b->name,
 		n, diff_quirks());
 }
@@ -155,10 +155,10 @@ START_TEST(runner_detects_divergence)
 END_TEST
 
 
-Suite *diff_suite(void);
-Suite *diff_suite(void)
+Suite *model_diff_suite(void);
+Suite *model_diff_suite(void)
 {
-	Suite *s = suite_create("diff");
+	Suite *s = suite_create("model-diff");
 	TCase *tc;
 
 	tc = tcase_create("runner");
