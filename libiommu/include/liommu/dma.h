@@ -155,6 +155,7 @@ struct liommu_dma_config {
 	unsigned int batch;
 	uint64_t interval_ns;
 	unsigned int queues;
+	bool fixed_iova;
 };
 
 /**
@@ -298,6 +299,35 @@ LIOMMU_EXPORT struct liommu_domain *liommu_dma_domain(struct liommu_dma *dma);
  */
 LIOMMU_EXPORT int liommu_dma_map(struct liommu_dma *dma, uint64_t pa, uint64_t len,
 				 enum liommu_dma_dir dir, uint64_t *iova);
+
+/**
+ * liommu_dma_map_at() - map [@pa, @pa + @len) at a caller-chosen IOVA
+ * (an instance created with @fixed_iova).
+ * @iova: the device address of @pa; the same offset in its page as @pa.
+ * @pa, @len, @dir: as liommu_dma_map().
+ *
+ * The pages covering the buffer are mapped at the pages covering
+ * [@iova, @iova + @len), with the largest page sizes the unit and the
+ * alignment of both addresses allow.  A range that overlaps a live
+ * mapping is refused.  A range that overlaps stale mappings (OPTIMISTIC's
+ * cached, DEFERRED's queued) is handled by the strategy first: an
+ * OPTIMISTIC cached mapping of exactly this (IOVA, pa, length,
+ * direction) is reused (a reuse hit: no PTE write, no invalidation);
+ * any other stale mapping it overlaps is retired first (PTEs cleared and
+ * the invalidation waited for), so the device never sees an old
+ * translation at an address that is mapped anew.  Unmap with
+ * liommu_dma_unmap(@iova, @len, @dir) as usual.
+ *
+ * Return: 0; -EINVAL (not a fixed-IOVA instance, zero length, bad
+ * direction, different page offsets, overflow); -ERANGE (outside
+ * [iova_base, iova_limit) or the address width); -EEXIST (overlaps a
+ * live mapping); -ENOMEM; -ETIMEDOUT or -EIO from retiring a stale
+ * mapping.
+ * Context: as liommu_dma_map(), except that retiring an overlapped
+ * stale mapping waits for an invalidation.
+ */
+LIOMMU_EXPORT int liommu_dma_map_at(struct liommu_dma *dma, uint64_t iova, uint64_t pa,
+				    uint64_t len, enum liommu_dma_dir dir);
 
 /**
  * liommu_dma_unmap() - end the device's access to a buffer.
