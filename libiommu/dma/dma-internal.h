@@ -242,7 +242,10 @@ int liommu__dma_iova_setup(struct liommu_dma *dma);
 
 /* IOVA space for @m->npages pages: a power of two up to the allocator's
  * cacheable maximum (so the per-thread caches serve it), else exact.
- * Sets @m->iova and @m->alloc_size.  Return: 0, -ENOSPC, -ENOMEM. */
+ * Sets @m->iova and @m->alloc_size.  A fixed-IOVA instance takes exactly
+ * [@m->iova, + npages pages) as the caller set it, and only sets
+ * @m->alloc_size.  Return: 0, -ENOSPC, -ENOMEM; fixed: -EEXIST (overlaps
+ * an allocation, live or stale, or a reserved range), -ERANGE, -ENOMEM. */
 int liommu__dma_iova_alloc(struct liommu_dma *dma, struct liommu__dma_map *m);
 /* Give @m's IOVA back; only once no translation of it can remain. */
 void liommu__dma_iova_free(struct liommu_dma *dma, struct liommu__dma_map *m);
