@@ -340,6 +340,8 @@ START_TEST(test_te_off_identity)
 }
 END_TEST
 
+Suite *viommu_e2e_suite(void);
+
 Suite *viommu_e2e_suite(void)
 {
 	Suite *s = suite_create("viommu_e2e");
