@@ -15,10 +15,52 @@
  * fault recording, not a second implementation.  This header adds what a
  * guest needs around it.
  *
- * What exists so far (docs/viommu.md tracks the rest):
- *  - liommu_viommu_config_default(): the capability set a guest sees,
- *    equal to QEMU 7.2's `-device intel-iommu,caching-mode=on`, so that
- *    a guest meets a familiar unit.
+ * The pieces, in the order a hypervisor uses them:
+ *  - struct liommu_viommu, one emulated unit for one VM: its capability
+ *    set (liommu_viommu_config_default() is QEMU 7.2's
+ *    `intel-iommu,caching-mode=on`), its guest memory table (every guest
+ *    pointer the unit follows is bounded to it), its assigned devices
+ *    (each guest source-id shadowed into a host libiommu domain);
+ *  - two ways for the guest's register accesses to arrive: a shared
+ *    register page polled by a sidecore thread (struct liommu_sidecore,
+ *    no VM exit at all), or trapped accesses the hypervisor forwards
+ *    (liommu_viommu_mmio_read() / _mmio_write());
+ *  - a guest platform, so that libiommu's own driver can be the guest
+ *    (tests, benches, examples).
+ *
+ * Threading contract: an instance may be used from any thread; calls
+ * that may block say so.  In SIDECORE mode the instance's register page
+ * belongs to the sidecore thread serving it; the hypervisor's calls
+ * (memory, devices, faults, statistics) run beside it.  The shadow is
+ * updated inside the guest unit's invalidation (in the sidecore thread
+ * or the trapping caller's), under a mutex of its own that attach,
+ * detach and memory removal take too.  Callbacks (@event) must not call
+ * back into the instance.
+ *
+ * Orderings the polling design preserves, and where a guest can see a
+ * delay (docs/viommu.md, "The register page", says why each holds):
+ *  - A guest's stores are seen in program order: a command register
+ *    (GCMD, CCMD, the IOTLB register, IQT) is read before the registers
+ *    it consumes, and the data registers are forwarded first, so a
+ *    command never acts on an older RTADDR, IQA, IRTA or IVA.
+ *  - Status follows the command, later: GSTS after GCMD, CCMD.ICC and
+ *    IOTLB.IVT clearing, IQH advancing, a wait descriptor's status and
+ *    ICS.IWC appear one polling pass after the store (nanoseconds when
+ *    the thread polls; up to the configured wake-up bound when it
+ *    sleeps).  VT-d makes software poll for each of them, so a
+ *    conforming driver only waits; none reads a status as complete
+ *    early.
+ *  - An invalidation's host-side effect (the shadow) is complete before
+ *    its completion is visible: a guest that sees a wait descriptor's
+ *    status, or ICC/IVT clear, after a strict unmap knows the host
+ *    mapping is gone.
+ *  - Fault records are published before FSTS.PPF, and interrupts are
+ *    sent only after the page shows their cause.
+ *  - Between two passes only the last value stored to a register is
+ *    seen; a write-1-to-clear store of the value the page already shows
+ *    cannot be seen (regpage.c lists what Linux 6.1 does).  GCMD reads a
+ *    sentinel with only reserved bits set after each command, so a
+ *    second write of the same command is a change.
  *
  * The engine is part of libiommu (one library, one version script, one
  * ABI version for hypervisors and the daemon), in its own layer: it uses
@@ -89,15 +131,15 @@ typedef void (*liommu_viommu_event_fn)(void *priv, enum liommu_model_event ev,
  *            (liommu_viommu_regs_fd() gives it to the hypervisor, which
  *            maps it into the guest).  Ignored in TRAP mode.
  * @teardown: what a guest unmap does to the host side:
- *            LIOMMU_DMA_STRICT (the default; 0 means STRICT): the host
+ *            LIOMMU_DMA_STRICT (the default; 0, which is DIRECT's value,
+ *            is taken as STRICT: a shadow is never direct mapping): the host
  *            mapping is gone before the guest's invalidation completes;
  *            LIOMMU_DMA_OPTIMISTIC: the host keeps the mapping in a
  *            reuse cache bounded by @quota and @age_ns (optimistic
  *            teardown), so a guest that maps the same page at the same
  *            IOVA again costs the host nothing; LIOMMU_DMA_DEFERRED:
  *            batched host invalidations bounded by @quota (batch) and
- *            @age_ns (interval).  DIRECT is refused (a shadow is not
- *            direct mapping).
+ *            @age_ns (interval).
  * @quota, @age_ns: the bounds of @teardown (0 = libiommu/dma's defaults).
  * @event, @event_priv: the guest's interrupts (NULL = dropped; the
  *            model still sets IP).
@@ -187,10 +229,12 @@ LIOMMU_EXPORT int liommu_viommu_mem_add_fd(struct liommu_viommu *v, uint64_t gpa
 
 /**
  * liommu_viommu_mem_remove() - a range added before is no longer guest
- * RAM.  Host mappings the shadow made into it stay until the guest
- * invalidates them (the guest's tables still name it); later walks that
- * reach it fault.  Return: 0, -ENOENT (no range with exactly this
- * @gpa and @size).  Context: as liommu_viommu_mem_add().
+ * RAM.  When it returns no walk of the guest's tables reaches it and
+ * every host mapping the shadow made into it is gone (strictly, whatever
+ * the teardown), so the hypervisor may free the memory.  Guest entries
+ * that still point there are not mirrored again (a DMA there faults at
+ * the host).  Return: 0, -ENOENT (no range with exactly this @gpa and
+ * @size), -EINVAL.  Context: as liommu_viommu_mem_add().
  */
 LIOMMU_EXPORT int liommu_viommu_mem_remove(struct liommu_viommu *v, uint64_t gpa,
 					   uint64_t size);
@@ -217,16 +261,18 @@ LIOMMU_EXPORT void *liommu_viommu_regs_page(const struct liommu_viommu *v);
 LIOMMU_EXPORT struct liommu_model *liommu_viommu_model(struct liommu_viommu *v);
 
 /**
- * liommu_viommu_mmio_read() / _mmio_write() - a trapped register access
- * (TRAP mode; also allowed in SIDECORE mode for a hypervisor that traps
- * some accesses, then serialised with the sidecore's scan).
+ * liommu_viommu_mmio_read() / _mmio_write() - a trapped register access.
  * @off:  byte offset in the 4 KiB register window.
  * @size: 4 or 8.
- * A read returns what the unit's register holds (reads have no side
- * effects); a write has the unit's semantics; events it causes are sent
- * before it returns.  Unaligned, out-of-window or other sizes read 0
+ * TRAP mode: a read returns what the unit's register holds (reads have
+ * no side effects); a write has the unit's semantics, and what it causes
+ * (an invalidation and its shadow update, interrupts) is done before it
+ * returns.  SIDECORE mode: the access is made to the register page,
+ * exactly as the guest's own load or store (a hypervisor that traps some
+ * accesses anyway); a write is forwarded by the sidecore's next pass,
+ * which this call wakes.  Unaligned, out-of-window or other sizes read 0
  * and ignore writes, as the model does.
- * Context: any thread; serialised per instance.
+ * Context: any thread; the unit serialises register writes.
  */
 LIOMMU_EXPORT uint64_t liommu_viommu_mmio_read(struct liommu_viommu *v, uint32_t off,
 					       unsigned int size);
