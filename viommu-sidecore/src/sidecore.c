@@ -38,6 +38,8 @@
 #define SC_DEFAULT_SLEEP_MIN_NS	1000ull
 #define SC_DEFAULT_SLEEP_MAX_NS	1000000ull
 #define SC_DEFAULT_SWEEP	4096u
+/* Idle passes between two sched_yield() calls while spinning. */
+#define SC_YIELD_EVERY		16u
 
 enum sc_req { SC_REQ_NONE, SC_REQ_ADD, SC_REQ_REMOVE, SC_REQ_STOP };
 
@@ -238,7 +240,7 @@ static void *sc_thread(void *arg)
 {
 	struct liommu_sidecore *sc = arg;
 	uint64_t last_busy = now_ns(), sleep_cur = sc->cfg.sleep_min_ns, slept_at = 0;
-	unsigned int sweep = 0, i;
+	unsigned int sweep = 0, idle = 0, i;
 	bool woke = false;
 
 	sc_where(sc);
@@ -278,7 +280,14 @@ static void *sc_thread(void *arg)
 		}
 		woke = false;
 		if (t1 - last_busy < sc->cfg.spin_ns) {
-			sc_relax();
+			/* A guest vCPU that shares this CPU (an overcommitted
+			 * or shared host) must get to run while we spin, or
+			 * its next request waits for our sleep: yield now and
+			 * then (a syscall costs a few idle passes). */
+			if (!(++idle & (SC_YIELD_EVERY - 1)))
+				sched_yield();
+			else
+				sc_relax();
 			continue;
 		}
 		/* Going idle: repair the pages once, then sleep. */
