@@ -33,6 +33,9 @@ tests_check_viommu_gmem_LDFLAGS = $(TEST_LINK_STATIC)
 check_PROGRAMS += tests/check-viommu-e2e
 tests_check_viommu_e2e_SOURCES = tests/runner.c tests/check-viommu-e2e.c
 tests_check_viommu_e2e_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=viommu_e2e_suite
+if HAVE_QEMU
+tests_check_viommu_e2e_CPPFLAGS += -DLIOMMU_QEMU_TESTS
+endif
 tests_check_viommu_e2e_CFLAGS = $(TEST_CFLAGS)
 tests_check_viommu_e2e_LDADD = $(TEST_LIBS)
 
