@@ -82,10 +82,11 @@ struct liommu__dma_live;
  * @map:      map the request *@mp (on the caller's stack: @pa, @npages,
  *            @prot, @off, @len filled in, and @iova on a fixed-IOVA
  *            instance): set the record's @iova (fixed: keep it) and
- *            @alloc_size.  Fixed: -EEXIST when the range is taken.  Tracked strategies point *@mp at a record
- *            of their own (liommu__dma_map_new(), or a cached one, which
- *            takes the request's @off and @len) that the front end
- *            puts in the live table; *@hit tells a reuse-cache hit.
+ *            @alloc_size.  Fixed: -EEXIST when the range is taken.
+ *            Tracked strategies point *@mp at a record of their own
+ *            (liommu__dma_map_new(), or a cached one, which takes the
+ *            request's @off and @len) that the front end puts in the
+ *            live table; *@hit tells a reuse-cache hit.
  *            DIRECT is given the unrounded buffer's pages, only checks
  *            them and leaves *@mp alone.
  * @unmap:    end @m (already out of the live table); the strategy owns
