@@ -27,3 +27,21 @@ tests_check_viommu_gmem_CPPFLAGS = $(TEST_CPPFLAGS) -I$(top_srcdir)/viommu-sidec
 tests_check_viommu_gmem_CFLAGS = $(TEST_CFLAGS)
 tests_check_viommu_gmem_LDADD = $(TEST_LIBS)
 tests_check_viommu_gmem_LDFLAGS = $(TEST_LINK_STATIC)
+
+# End to end: the driver as the guest, the engine, a host domain on the
+# sim platform (the engine's internals are not used: shared library).
+check_PROGRAMS += tests/check-viommu-e2e
+tests_check_viommu_e2e_SOURCES = tests/runner.c tests/check-viommu-e2e.c
+tests_check_viommu_e2e_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=viommu_e2e_suite
+if HAVE_QEMU
+tests_check_viommu_e2e_CPPFLAGS += -DLIOMMU_QEMU_TESTS
+endif
+tests_check_viommu_e2e_CFLAGS = $(TEST_CFLAGS)
+tests_check_viommu_e2e_LDADD = $(TEST_LIBS)
+
+# The instance and the sidecore thread (public API only).
+check_PROGRAMS += tests/check-viommu-instance
+tests_check_viommu_instance_SOURCES = tests/runner.c tests/check-viommu-instance.c
+tests_check_viommu_instance_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=viommu_instance_suite
+tests_check_viommu_instance_CFLAGS = $(TEST_CFLAGS)
+tests_check_viommu_instance_LDADD = $(TEST_LIBS)

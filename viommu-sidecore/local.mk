@@ -10,6 +10,12 @@ libiommu_libiommu_la_SOURCES += \
 	viommu-sidecore/src/config.c \
 	viommu-sidecore/src/regpage.h \
 	viommu-sidecore/src/regpage.c \
-	viommu-sidecore/src/gmem.h viommu-sidecore/src/gmem.c
+	viommu-sidecore/src/gmem.h viommu-sidecore/src/gmem.c \
+	viommu-sidecore/src/shadow.h viommu-sidecore/src/shadow.c \
+	viommu-sidecore/src/instance.h viommu-sidecore/src/instance.c \
+	viommu-sidecore/src/events.c \
+	viommu-sidecore/src/mmio.c \
+	viommu-sidecore/src/sidecore.c \
+	viommu-sidecore/src/guest-platform.c
 # The guest memory table (src/gmem.c) reads under urcu-bp.
 libiommu_libiommu_la_LIBADD += $(URCU_BP_LIBS)

@@ -5,7 +5,9 @@
  * width, and DIRECT's memory ranges copied, sorted, checked and merged.
  * It owns dma->cfg and dma->ranges as they are set up at creation; it
  * runs before any strategy or allocator exists and must not create one,
- * nor read a field of the instance other than the unit.
+ * nor read a field of the instance other than the unit.  A fixed-IOVA
+ * instance (the caller picks every IOVA, liommu_dma_map_at()) keeps an
+ * iova_base of 0 as 0: a guest's IOVA 0 is an address like any other.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -77,7 +79,10 @@ int liommu__dma_config_fill(struct liommu_dma *dma, const struct liommu_dma_conf
 		return -EINVAL;
 	if (c->strategy != LIOMMU_DMA_DIRECT && (cfg->nranges || cfg->ranges))
 		return -EINVAL;
-	if (!c->iova_base)
+	/* DIRECT's IOVA is its PA: there is no IOVA for the caller to pick. */
+	if (c->fixed_iova && c->strategy == LIOMMU_DMA_DIRECT)
+		return -EINVAL;
+	if (!c->iova_base && !c->fixed_iova)
 		c->iova_base = LIOMMU_DMA_DEFAULT_IOVA_BASE;
 	if (!c->iova_limit)
 		c->iova_limit = space;

@@ -11,7 +11,13 @@
  * dma-map.c the mapping records and a fresh mapping; dma-iova.c the glue
  * to the IOVA allocator; dma-reclaim.c the reclaimer thread that keeps
  * the time bounds of OPTIMISTIC and DEFERRED when no calls arrive;
- * dma-stats.c the counters as the caller reads them.  Each strategy
+ * dma-stats.c the counters as the caller reads them.  A fixed-IOVA
+ * instance (cfg.fixed_iova, liommu_dma_map_at()) differs in three places
+ * only: dma.c puts the caller's IOVA in the request and retries once
+ * after ops->drain when the range is held by stale mappings, dma-iova.c
+ * takes exactly that range (an allocator without magazines, IOVA 0
+ * allowed), and OPTIMISTIC's reuse cache matches the IOVA too.  Each
+ * strategy
  * (dma-direct.c, dma-strict.c, dma-optimistic.c, dma-deferred.c) is a
  * const struct liommu__dma_ops, works in whole 4 KiB pages and uses the
  * helpers declared here (OPTIMISTIC also those of dma-live.h).
@@ -74,11 +80,13 @@ struct liommu__dma_live;
  * @fini:     retire everything stale and free the state; the reclaimer
  *            is already stopped.  Optional.
  * @map:      map the request *@mp (on the caller's stack: @pa, @npages,
- *            @prot, @off, @len filled in): set the record's @iova (and
- *            @alloc_size).  Tracked strategies point *@mp at a record
- *            of their own (liommu__dma_map_new(), or a cached one, which
- *            takes the request's @off and @len) that the front end
- *            puts in the live table; *@hit tells a reuse-cache hit.
+ *            @prot, @off, @len filled in, and @iova on a fixed-IOVA
+ *            instance): set the record's @iova (fixed: keep it) and
+ *            @alloc_size.  Fixed: -EEXIST when the range is taken.
+ *            Tracked strategies point *@mp at a record of their own
+ *            (liommu__dma_map_new(), or a cached one, which takes the
+ *            request's @off and @len) that the front end puts in the
+ *            live table; *@hit tells a reuse-cache hit.
  *            DIRECT is given the unrounded buffer's pages, only checks
  *            them and leaves *@mp alone.
  * @unmap:    end @m (already out of the live table); the strategy owns
@@ -88,7 +96,8 @@ struct liommu__dma_live;
  * @map_own:  optional; the reuse-cache fast path, tried before @map.
  *            @s is the calling thread's live-table shard, whose lock also
  *            guards the strategy's state for that slot: under it, look
- *            the request @req up; on a hit take the cached record out,
+ *            the request @req up (on a fixed-IOVA instance its @iova is
+ *            part of the key); on a hit take the cached record out,
  *            give it @req's offset and length, link it into @s
  *            (liommu__dma_live_link_locked()), set *@iova and return
  *            true.  false: a miss, nothing changed.
@@ -147,7 +156,10 @@ struct liommu__dma_counters {
 	_Atomic uint64_t retired;
 	_Atomic uint64_t flushes;
 	_Atomic uint64_t live_pages;	/* map adds, unmap subtracts (mod 2^64) */
+	_Atomic uint64_t map_at_drains;	/* map_at retired stale mappings to retry */
 } __attribute__((aligned(LIOMMU__CACHELINE)));
+_Static_assert(sizeof(struct liommu__dma_counters) == LIOMMU__CACHELINE,
+	       "a thread's counter block is one cache line");
 
 /*
  * A shard of the live table: mappings keyed by IOVA, one shard per
@@ -242,7 +254,10 @@ int liommu__dma_iova_setup(struct liommu_dma *dma);
 
 /* IOVA space for @m->npages pages: a power of two up to the allocator's
  * cacheable maximum (so the per-thread caches serve it), else exact.
- * Sets @m->iova and @m->alloc_size.  Return: 0, -ENOSPC, -ENOMEM. */
+ * Sets @m->iova and @m->alloc_size.  A fixed-IOVA instance takes exactly
+ * [@m->iova, + npages pages) as the caller set it, and only sets
+ * @m->alloc_size.  Return: 0, -ENOSPC, -ENOMEM; fixed: -EEXIST (overlaps
+ * an allocation, live or stale, or a reserved range), -ERANGE, -ENOMEM. */
 int liommu__dma_iova_alloc(struct liommu_dma *dma, struct liommu__dma_map *m);
 /* Give @m's IOVA back; only once no translation of it can remain. */
 void liommu__dma_iova_free(struct liommu_dma *dma, struct liommu__dma_map *m);

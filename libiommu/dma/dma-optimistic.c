@@ -25,10 +25,12 @@
  * LIOMMU_STAT_SHARED threads have one each, later threads share the
  * last), as Linux keeps its IOVA caches per CPU.  unmap() parks a
  * mapping in the calling thread's cache and map() looks in the calling
- * thread's cache, so a thread that maps and unmaps its own buffers
- * touches its own cache's lock and lines only.  A map that misses there
+ * thread's cache (on a fixed-IOVA instance the IOVA must match too),
+ * so a thread that maps and unmaps its own buffers touches its own
+ * cache's lock and lines only.  A map that misses there
  * is an ordinary miss (a new IOVA), even if another thread's cache holds
- * the buffer: that entry ages out.  Each cache is a hash table plus a FIFO (oldest
+ * the buffer: that entry ages out (fixed IOVA: a map_at of its range
+ * retires it first).  Each cache is a hash table plus a FIFO (oldest
  * first) under the lock of its slot's live-table shard (dma-live.h), held
  * only for list edits: a reuse hit takes the cached record out and files
  * it as live, and an unmap takes it out of the live table and parks it,
@@ -133,10 +135,17 @@ static inline uint64_t opt_hash(uint64_t pa, uint64_t npages, unsigned int prot)
 	return h ^ (h >> 29);
 }
 
+/*
+ * Does cached @c serve request @m?  On a fixed-IOVA instance the caller
+ * names the IOVA, so it is part of the key: a cached mapping of the same
+ * pages elsewhere is not what the device will use.  (The hash stays on
+ * the physical key: a bucket holds them all, the comparison picks.)
+ */
 static inline bool opt_key_eq(const struct liommu__dma_map *c,
-			      const struct liommu__dma_map *m)
+			      const struct liommu__dma_map *m, bool fixed_iova)
 {
-	return c->pa == m->pa && c->npages == m->npages && c->prot == m->prot;
+	return c->pa == m->pa && c->npages == m->npages && c->prot == m->prot &&
+	       (!fixed_iova || c->iova == m->iova);
 }
 
 /* Unlink @c from its hash chain and the FIFO. */
@@ -412,7 +421,7 @@ static bool opt_map_own(struct liommu_dma *dma, struct liommu__dma_live *s,
 		return false;
 	liommu__spin_lock(k->lock);
 	for (c = k->bucket[h & (k->nbuckets - 1)]; c; c = c->next)
-		if (opt_key_eq(c, req))
+		if (opt_key_eq(c, req, dma->cfg.fixed_iova))
 			break;
 	if (c) {
 		/* The cached mapping is still present in the table: it

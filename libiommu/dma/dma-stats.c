@@ -39,6 +39,8 @@ void liommu_dma_get_stats(struct liommu_dma *dma, struct liommu_dma_stats *st)
 		st->retired += atomic_load_explicit(&c->retired, memory_order_relaxed);
 		st->flushes += atomic_load_explicit(&c->flushes, memory_order_relaxed);
 		live += atomic_load_explicit(&c->live_pages, memory_order_relaxed);
+		st->map_at_drains += atomic_load_explicit(&c->map_at_drains,
+							  memory_order_relaxed);
 	}
 	/* The blocks' sum mod 2^64 is the signed total: a block that only
 	 * unmapped holds a "negative" count. */

@@ -10,8 +10,11 @@
  * pages, filing and finding mappings in the live table (dma-live.h,
  * inline) so that an unmap with a wrong address, length or direction is
  * refused before the page table or the IOVA allocator is touched, and
- * the per-thread counters.  It must not know a strategy's state or
- * decide when a translation is gone: that is the strategy's.
+ * the per-thread counters.  A fixed-IOVA instance maps through
+ * liommu_dma_map_at() alone: the same path with the caller's IOVA in the
+ * request, and one retry after retiring the stale mappings that may hold
+ * the range.  It must not know a strategy's state or decide when a
+ * translation is gone: that is the strategy's.
  *
  * Locking: the live table is split into one shard per counter slot
  * (dma-internal.h: a thread keeps its slot, the first LIOMMU_STAT_SHARED
@@ -187,7 +190,7 @@ int liommu_dma_map(struct liommu_dma *dma, uint64_t pa, uint64_t len,
 	bool hit = false;
 	int ret;
 
-	if (!dma || !iova)
+	if (!dma || !iova || dma->cfg.fixed_iova)
 		return -EINVAL;
 	ret = check_buf(pa, len, dir);
 	if (ret)
@@ -204,6 +207,77 @@ int liommu_dma_map(struct liommu_dma *dma, uint64_t pa, uint64_t len,
 			liommu__dma_live_insert(dma, m);
 	}
 	ctr = liommu__dma_ctr(dma);
+	liommu__dma_count(&ctr->maps, 1);
+	if (hit)
+		liommu__dma_count(&ctr->reuse_hits, 1);
+	liommu__dma_count(&ctr->live_pages, req.npages);
+	return 0;
+}
+
+/*
+ * The IOVA is the caller's: the request carries it into the strategy's
+ * map (dma-iova.c takes exactly that range) and into OPTIMISTIC's reuse
+ * cache, whose hits must then match it too.  A range still held by stale
+ * mappings (OPTIMISTIC's cache, DEFERRED's queue) makes the fresh map
+ * fail with -EEXIST; those are retired, every one of them (ops->drain:
+ * simple, and it is the only retirement every strategy offers), and the
+ * map is tried once more.  A second -EEXIST is a live mapping, a
+ * reserved range (the interrupt window), or a stale mapping that a
+ * concurrent unmap created meanwhile: refused.
+ */
+int liommu_dma_map_at(struct liommu_dma *dma, uint64_t iova, uint64_t pa, uint64_t len,
+		      enum liommu_dma_dir dir)
+{
+	struct liommu__dma_map req = {
+		.iova = iova & VTD_PAGE_MASK,
+		.pa = pa & VTD_PAGE_MASK,
+		.off = (unsigned int)(pa & ~VTD_PAGE_MASK),
+		.len = len,
+		.prot = (unsigned int)dir,
+	};
+	struct liommu__dma_map *m = &req;
+	struct liommu__dma_counters *ctr;
+	bool hit = false, drained = false;
+	uint64_t got;
+	int ret;
+
+	if (!dma || !dma->cfg.fixed_iova)
+		return -EINVAL;
+	ret = check_buf(pa, len, dir);
+	if (!ret)
+		ret = check_buf(iova, len, dir);
+	if (ret)
+		return ret;
+	if ((iova ^ pa) & ~VTD_PAGE_MASK)
+		return -EINVAL;
+	/* Same offset in the page: the buffer covers as many pages at
+	 * @iova as at @pa. */
+	req.npages = pages_of(pa, len);
+	if (req.iova < dma->cfg.iova_base || req.iova >= dma->cfg.iova_limit ||
+	    req.npages > (dma->cfg.iova_limit - req.iova) >> VTD_PAGE_SHIFT)
+		return -ERANGE;
+	if (dma->ops->map_own && dma->ops->map_own(dma, liommu__dma_live_own(dma), &req, &got)) {
+		hit = true;
+	} else {
+		ret = dma->ops->map(dma, &m, &hit);
+		if (ret == -EEXIST && dma->ops->drain) {
+			drained = true;
+			ret = dma->ops->drain(dma);
+			if (!ret) {
+				m = &req;
+				ret = dma->ops->map(dma, &m, &hit);
+			}
+		}
+		if (ret)
+			goto out;
+		liommu__dma_live_insert(dma, m);
+	}
+out:
+	ctr = liommu__dma_ctr(dma);
+	if (drained)
+		liommu__dma_count(&ctr->map_at_drains, 1);
+	if (ret)
+		return ret;
 	liommu__dma_count(&ctr->maps, 1);
 	if (hit)
 		liommu__dma_count(&ctr->reuse_hits, 1);
@@ -266,7 +340,7 @@ int liommu_dma_map_sg(struct liommu_dma *dma, struct liommu_dma_sg *sg, size_t n
 	size_t i;
 	int ret;
 
-	if (!dma || !sg || !n || n > INT_MAX)
+	if (!dma || !sg || !n || n > INT_MAX || dma->cfg.fixed_iova)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		ret = check_buf(sg[i].pa, sg[i].len, dir);

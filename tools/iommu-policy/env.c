@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * env.c - the stack one measurement runs on: a platform (the in-process
- * sim, or QEMU's VT-d model through the qemu platform), a unit brought up
- * by the driver, one domain with the NIC's source-id attached, and the
- * mapping strategy under test on top of it.  It also gives the simulated
+ * sim, QEMU's VT-d model through the qemu platform, or a guest of the
+ * vIOMMU engine whose assigned NIC reaches memory through a host domain
+ * on the sim), a unit brought up by the driver, one domain with the NIC's
+ * source-id attached, and the mapping strategy under test on top of it.  It also gives the simulated
  * device its DMA (through the unit: faults are real faults) and the
  * exposure probe its "would a DMA here still succeed?" question.
  *
@@ -22,6 +23,7 @@
 #include <liommu/model.h>
 #include <liommu/qemu.h>
 #include <liommu/sim.h>
+#include <liommu/viommu.h>
 
 #include "policy.h"
 
@@ -30,20 +32,29 @@
 #define SIM_NIC_SID	0x0100
 
 /*
- * QEMU's data region [1 MiB, RAM / 2) is ours; a first-fit page bitmap
- * under a mutex hands out buffers from it.  Buffers are allocated once
- * per slot and recycled by the NIC, so this is not a hot path.
+ * Buffers in a region of (guest-)physical memory: QEMU's data region
+ * [1 MiB, RAM / 2), or the vIOMMU guest's buffer RAM.  A first-fit page
+ * bitmap under a mutex hands them out.  Buffers are allocated once per
+ * slot and recycled by the NIC, so this is not a hot path.
  */
-struct qemu_bufs {
+struct ram_bufs {
 	pthread_mutex_t lock;
 	uint64_t base;
 	size_t pages;
 	unsigned char *used;
 };
 
+/*
+ * vIOMMU guest layout (guest-physical): buffers at [1 MiB, 1 MiB +
+ * mem_size), the guest driver's table pages after them.  Guest RAM is a
+ * block of the host sim's memory, so the host IOMMU maps guest-physical
+ * g to host-physical ram_pa + g.
+ */
+#define VIOMMU_BUF_GPA	(1ull << 20)
+
 const char *ipol_platform_name(enum ipol_platform_kind k)
 {
-	return k == IPOL_PLATFORM_QEMU ? "qemu" : "sim";
+	return k == IPOL_PLATFORM_QEMU ? "qemu" : k == IPOL_PLATFORM_VIOMMU ? "viommu" : "sim";
 }
 
 int ipol_platform_parse(const char *s, enum ipol_platform_kind *out)
@@ -52,24 +63,19 @@ int ipol_platform_parse(const char *s, enum ipol_platform_kind *out)
 		*out = IPOL_PLATFORM_SIM;
 	else if (!strcmp(s, "qemu"))
 		*out = IPOL_PLATFORM_QEMU;
+	else if (!strcmp(s, "viommu"))
+		*out = IPOL_PLATFORM_VIOMMU;
 	else
 		return -EINVAL;
 	return 0;
 }
 
-static int qemu_bufs_new(struct ipol_env *env)
+static int ram_bufs_new(struct ipol_env *env, uint64_t base, uint64_t size)
 {
-	struct qemu_bufs *b = calloc(1, sizeof(*b));
-	uint64_t base, size;
-	int ret;
+	struct ram_bufs *b = calloc(1, sizeof(*b));
 
 	if (!b)
 		return -ENOMEM;
-	ret = liommu_qemu_data_region(env->qemu, &base, &size);
-	if (ret) {
-		free(b);
-		return ret;
-	}
 	b->base = base;
 	b->pages = (size_t)(size / 4096);
 	b->used = calloc(b->pages, 1);
@@ -78,27 +84,121 @@ static int qemu_bufs_new(struct ipol_env *env)
 		return -ENOMEM;
 	}
 	pthread_mutex_init(&b->lock, NULL);
-	env->qemu_bufs = b;
+	env->ram_bufs = b;
 	env->mem_base = base;
 	env->mem_size = size;
 	return 0;
 }
 
-static void qemu_bufs_free(struct ipol_env *env)
+static void ram_bufs_free(struct ipol_env *env)
 {
-	struct qemu_bufs *b = env->qemu_bufs;
+	struct ram_bufs *b = env->ram_bufs;
 
 	if (!b)
 		return;
 	pthread_mutex_destroy(&b->lock);
 	free(b->used);
 	free(b);
-	env->qemu_bufs = NULL;
+	env->ram_bufs = NULL;
+}
+
+/*
+ * The vIOMMU platform: a host (sim platform, the driver, a domain for
+ * the NIC, with the modelled invalidation latency: the real hardware's
+ * cost), guest RAM in the host's memory, an instance in sidecore mode
+ * served by a sidecore thread, the NIC attached, and the guest platform
+ * on which ipol_env_new() then brings up the guest's own unit.
+ */
+static int start_viommu(const struct ipol_env_config *cfg, struct ipol_env *env,
+			const char **why)
+{
+	struct liommu_sim_config sc = { 0 };
+	struct liommu_model_config mc;
+	struct liommu_viommu_config vc;
+	uint64_t bufs = (cfg->mem_size + 4095) & ~4095ull;
+	uint64_t tables = (16ull << 20) + bufs / 4;
+	uint64_t ram = VIOMMU_BUF_GPA + bufs + tables, ram_pa;
+	void *ram_va;
+	int ret;
+
+	liommu_model_config_default(&mc);
+	mc.inval_latency_ns = cfg->knobs.inval_latency_ns;
+	sc.model = &mc;
+	/* Guest RAM, 2 MiB of alignment slack, the host's own tables. */
+	sc.mem_size = ram + (2ull << 20) + tables;
+	*why = "creating the host sim platform";
+	ret = liommu_sim_new(&sc, &env->sim);
+	if (ret)
+		return ret;
+	env->sid = SIM_NIC_SID;
+	*why = "bringing up the host VT-d unit";
+	ret = liommu_unit_new(liommu_sim_platform(env->sim), NULL, &env->host_unit);
+	if (ret)
+		return ret;
+	ret = liommu_domain_new(env->host_unit, &env->host_dom);
+	if (!ret)
+		ret = liommu_domain_attach(env->host_dom, env->sid);
+	if (!ret)
+		ret = liommu_unit_enable_translation(env->host_unit);
+	if (ret)
+		return ret;
+	*why = "allocating guest RAM";
+	ret = liommu_sim_alloc(env->sim, ram + (2ull << 20), &ram_va, &ram_pa);
+	if (ret)
+		return ret;
+	{
+		/* 2 MiB aligned, so guest superpages can be host ones. */
+		uint64_t pa = (ram_pa + (2ull << 20) - 1) & ~((2ull << 20) - 1);
+
+		ram_va = (uint8_t *)ram_va + (pa - ram_pa);
+		ram_pa = pa;
+	}
+	env->guest_ram_pa = ram_pa;
+	*why = "creating the vIOMMU instance";
+	liommu_viommu_config_default(&vc);
+	ret = liommu_viommu_new(&vc, &env->viommu);
+	if (ret)
+		return ret;
+	ret = liommu_viommu_mem_add(env->viommu, 0, ram, ram_va, ram_pa);
+	if (ret)
+		return ret;
+	*why = "assigning the NIC to the guest";
+	ret = liommu_viommu_attach(env->viommu, env->sid, env->host_dom);
+	if (ret)
+		return ret;
+	*why = "starting the sidecore";
+	ret = liommu_sidecore_new(NULL, &env->sidecore);
+	if (!ret)
+		ret = liommu_sidecore_add(env->sidecore, env->viommu);
+	if (ret)
+		return ret;
+	*why = "creating the guest platform";
+	ret = liommu_viommu_guest_platform_new(env->viommu, VIOMMU_BUF_GPA + bufs, tables,
+					       &env->plat);
+	if (ret)
+		return ret;
+	*why = "setting up buffers in guest RAM";
+	return ram_bufs_new(env, VIOMMU_BUF_GPA, bufs);
+}
+
+static void stop_viommu(struct ipol_env *env)
+{
+	liommu_platform_free(env->plat);
+	env->plat = NULL;
+	if (env->sidecore) {
+		if (env->viommu)
+			liommu_sidecore_remove(env->sidecore, env->viommu);
+		liommu_sidecore_free(env->sidecore);
+	}
+	liommu_viommu_free(env->viommu);
+	liommu_domain_free(env->host_dom);
+	liommu_unit_free(env->host_unit);
 }
 
 static int start_platform(const struct ipol_env_config *cfg, struct ipol_env *env,
 			  const char **why)
 {
+	uint64_t base, size;
 	int ret;
 
 	if (cfg->kind == IPOL_PLATFORM_QEMU) {
@@ -114,8 +214,11 @@ static int start_platform(const struct ipol_env_config *cfg, struct ipol_env *en
 		env->plat = liommu_qemu_platform(env->qemu);
 		env->sid = liommu_qemu_edu_sid(env->qemu);
 		*why = "setting up buffers in QEMU's RAM";
-		return qemu_bufs_new(env);
+		ret = liommu_qemu_data_region(env->qemu, &base, &size);
+		return ret ? ret : ram_bufs_new(env, base, size);
 	}
+	if (cfg->kind == IPOL_PLATFORM_VIOMMU)
+		return start_viommu(cfg, env, why);
 
 	{
 		struct liommu_sim_config sc = { 0 };
@@ -203,7 +306,9 @@ void ipol_env_free(struct ipol_env *env)
 		liommu_domain_detach(env->dom, env->sid);
 	liommu_domain_free(env->dom);
 	liommu_unit_free(env->unit);
-	qemu_bufs_free(env);
+	ram_bufs_free(env);
+	if (env->kind == IPOL_PLATFORM_VIOMMU)
+		stop_viommu(env);
 	liommu_qemu_stop(env->qemu);
 	liommu_sim_free(env->sim);
 	memset(env, 0, sizeof(*env));
@@ -211,10 +316,10 @@ void ipol_env_free(struct ipol_env *env)
 
 int ipol_env_buf_alloc(struct ipol_env *env, uint64_t size, uint64_t *pa)
 {
-	struct qemu_bufs *b = env->qemu_bufs;
+	struct ram_bufs *b = env->ram_bufs;
 	size_t n = (size_t)((size + 4095) / 4096), i, run = 0;
 
-	if (env->sim)
+	if (!b)
 		return liommu_sim_alloc(env->sim, (size_t)size, NULL, pa);
 	pthread_mutex_lock(&b->lock);
 	for (i = 0; i < b->pages; i++) {
@@ -232,10 +337,10 @@ int ipol_env_buf_alloc(struct ipol_env *env, uint64_t size, uint64_t *pa)
 
 void ipol_env_buf_free(struct ipol_env *env, uint64_t pa, uint64_t size)
 {
-	struct qemu_bufs *b = env->qemu_bufs;
+	struct ram_bufs *b = env->ram_bufs;
 	size_t n = (size_t)((size + 4095) / 4096);
 
-	if (env->sim) {
+	if (!b) {
 		liommu_sim_release(env->sim, pa, (size_t)n * 4096);
 		return;
 	}
@@ -318,6 +423,10 @@ int ipol_env_probe(struct ipol_env *env, uint64_t iova, bool write,
 			return ret;
 		*iotlb_hit = x.iotlb_hit;
 		*pa = x.pa;
+		/* The probe speaks the driver's addresses: guest-physical. */
+		if (env->viommu)
+			*pa = x.pa >= env->guest_ram_pa ? x.pa - env->guest_ram_pa
+							: IPOL_PA_UNKNOWN;
 		return 1;
 	}
 	ret = qemu_dma(env, write ? LIOMMU_EDU_TO_RAM : LIOMMU_EDU_FROM_RAM, iova, 1);

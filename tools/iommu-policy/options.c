@@ -47,7 +47,9 @@ const char ipol_help_common[] =
 const char ipol_help_nic[] =
 "Simulated NIC:\n"
 "  -w, --workloads LIST     comma list of netperf-16k,netperf-256,memcached,apache\n"
-"  -p, --platform P         sim (default) or qemu (QEMU's VT-d model, edu DMA)\n"
+"  -p, --platform P         sim (default), qemu (QEMU's VT-d model, edu DMA) or\n"
+"                           viommu (the driver as a vIOMMU guest, DMA through\n"
+"                           the shadow in a host domain on the sim)\n"
 "  -n, --packets N          descriptors per run, RX + TX (default 50000; qemu 200)\n"
 "  -r, --ring-size N        descriptors per RX and TX ring (default 256)\n"
 "  -b, --buffer-size SIZE   RX buffer size, 256..64K (default 2048)\n"
@@ -235,7 +237,7 @@ int ipol_opts_nic(struct ipol_opts *o, int c, const char *arg)
 		return parse_workloads(o, arg);
 	case 'p':
 		if (ipol_platform_parse(arg, &o->nic.platform))
-			return bad(o, "--platform", arg, "expected sim or qemu");
+			return bad(o, "--platform", arg, "expected sim, qemu or viommu");
 		return 0;
 	case 'n':
 		o->packets_set = true;

@@ -93,6 +93,10 @@ static inline uint64_t ipol_rand(uint64_t *s)
 enum ipol_platform_kind {
 	IPOL_PLATFORM_SIM = 0,
 	IPOL_PLATFORM_QEMU,
+	/* The NIC's driver is a guest's: libiommu's driver on the vIOMMU
+	 * engine's guest platform, served by a sidecore thread, its DMA
+	 * through the shadow in a host domain on the sim platform. */
+	IPOL_PLATFORM_VIOMMU,
 };
 
 const char *ipol_platform_name(enum ipol_platform_kind k);
@@ -126,7 +130,14 @@ struct ipol_env {
 	uint16_t sid;
 	uint64_t mem_base;
 	uint64_t mem_size;
-	struct qemu_bufs *qemu_bufs;	/* qemu: buffers in the data region */
+	struct ram_bufs *ram_bufs;	/* qemu, viommu: the buffer allocator */
+	/* viommu: the host side (@sim, @sid are the host's; @plat, @unit,
+	 * @dom, @dma the guest's) and the engine between them. */
+	struct liommu_unit *host_unit;
+	struct liommu_domain *host_dom;
+	struct liommu_viommu *viommu;
+	struct liommu_sidecore *sidecore;
+	uint64_t guest_ram_pa;		/* host-physical address of guest-physical 0 */
 };
 
 /**

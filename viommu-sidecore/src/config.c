@@ -19,4 +19,6 @@ void liommu_viommu_config_default(struct liommu_viommu_config *cfg)
 	cfg->unit.mgaw = 39;
 	cfg->unit.haw = 39;
 	cfg->unit.caching_mode = true;
+	cfg->mode = LIOMMU_VIOMMU_SIDECORE;
+	cfg->teardown = LIOMMU_DMA_STRICT;
 }

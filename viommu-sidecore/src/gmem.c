@@ -369,6 +369,24 @@ int viommu_gmem_backend(struct viommu_gmem *g, uint64_t gpa, uint64_t len,
 	return ret;
 }
 
+unsigned int viommu_gmem_spans(struct viommu_gmem *g, struct viommu_gmem_span *out,
+			       unsigned int max)
+{
+	const struct gmem_table *t;
+	unsigned int i, n;
+
+	viommu_gmem_read_lock(g);
+	t = gmem_deref(g);
+	n = t->n;
+	for (i = 0; i < n && i < max; i++) {
+		out[i].gpa = t->r[i].gpa;
+		out[i].size = t->r[i].end - t->r[i].gpa;
+		out[i].backend = t->r[i].backend;
+	}
+	viommu_gmem_read_unlock(g);
+	return n;
+}
+
 /*
  * A range that does not fit in the range holding its first byte is
  * allowed when the ranges that follow are adjacent (a guest table may

@@ -175,6 +175,28 @@ void *viommu_gmem_ptr(struct viommu_gmem *g, uint64_t gpa, uint64_t len);
 int viommu_gmem_backend(struct viommu_gmem *g, uint64_t gpa, uint64_t len,
 			uint64_t *out);
 
+/**
+ * struct viommu_gmem_span - one range as the shadow needs it.
+ * @gpa, @size: the guest-physical range.
+ * @backend:    the host side's address of @gpa.
+ */
+struct viommu_gmem_span {
+	uint64_t gpa, size, backend;
+};
+
+/**
+ * viommu_gmem_spans() - the table's ranges, in increasing @gpa order.
+ * @g:   the table.
+ * @out: filled with up to @max ranges.
+ * @max: room in @out.
+ *
+ * Return: the number of ranges in the table (more than @max when @out
+ * was too small: call again with room for that many).
+ * Context: any thread (takes its own read-side critical section); no lock.
+ */
+unsigned int viommu_gmem_spans(struct viommu_gmem *g, struct viommu_gmem_span *out,
+			       unsigned int max);
+
 /*
  * The model's memory interface over a table (struct liommu_model_mem
  * .ops, with .priv the struct viommu_gmem *), as liommu/model.h demands:

@@ -52,6 +52,13 @@ static inline uint64_t ld64(const uint32_t *p)
 	return __atomic_load_n((const uint64_t *)(const void *)p, __ATOMIC_ACQUIRE);
 }
 
+/* Add to a counter only the polling thread writes. */
+static inline void rp_count(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
 static uint64_t seen64(const struct viommu_regpage *rp, unsigned int w)
 {
 	return rp->seen[w] | (uint64_t)rp->seen[w + 1] << 32;
@@ -201,7 +208,7 @@ unsigned int viommu_regpage_scan(struct viommu_regpage *rp)
 				rp->seen[wi] = VIOMMU_GCMD_SENTINEL;
 		}
 	}
-	rp->writes += n;
+	rp_count(&rp->writes, n);
 	if (n || viommu_regpage_changed(rp))
 		viommu_regpage_publish(rp);
 	return n;
@@ -272,7 +279,7 @@ void viommu_regpage_publish(struct viommu_regpage *rp)
 		if (wi < frcd_lo || wi >= frcd_hi)
 			publish_word(rp, wi);
 	rp->pub_seq = seq;
-	rp->publications++;
+	rp_count(&rp->publications, 1);
 }
 
 unsigned int viommu_regpage_sweep(struct viommu_regpage *rp)
@@ -289,6 +296,6 @@ unsigned int viommu_regpage_sweep(struct viommu_regpage *rp)
 			n++;
 		}
 	}
-	rp->repaired += n;
+	rp_count(&rp->repaired, n);
 	return n;
 }

@@ -24,6 +24,8 @@
 #ifndef VIOMMU_REGPAGE_H
 #define VIOMMU_REGPAGE_H
 
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <liommu/model.h>
@@ -57,9 +59,11 @@ struct viommu_regpage {
 	uint32_t seen[RP_WORDS];	/* what the page holds, as far as we know */
 	uint32_t snap[RP_WORDS];	/* the model's file at the last publication */
 	uint64_t pub_seq;		/* liommu_model_regs_seq() of @snap */
-	uint64_t writes;		/* guest writes forwarded */
-	uint64_t publications;
-	uint64_t repaired;		/* read-only words the guest had overwritten */
+	/* Counters: written by the polling thread only (a relaxed load and
+	 * store, no locked RMW), read by anyone. */
+	_Atomic uint64_t writes;	/* guest writes forwarded */
+	_Atomic uint64_t publications;
+	_Atomic uint64_t repaired;	/* read-only words the guest had overwritten */
 };
 
 /**

@@ -35,11 +35,14 @@
  *
  * The instance should own its domain: it allocates IOVAs in
  * [iova_base, iova_limit) and reads the domain's counters (PTE writes,
- * mapped bytes, table pages) as its own.
+ * mapped bytes, table pages) as its own.  An instance created with
+ * fixed_iova lets the caller choose the IOVAs instead (a vIOMMU shadow
+ * mirroring a guest's mappings): liommu_dma_map_at(iova, pa, len, dir),
+ * with the same strategies and the same unmap.
  *
  * Threading contract:
- *  - liommu_dma_map(), _unmap(), _map_sg(), _unmap_sg(), _drain() and
- *    _get_stats() may be called from many threads at once on one
+ *  - liommu_dma_map(), _map_at(), _unmap(), _map_sg(), _unmap_sg(),
+ *    _drain() and _get_stats() may be called from many threads at once on one
  *    instance.  IOVAs come from the allocator's per-thread caches.  Live
  *    mappings are tracked in a table with one shard per thread (a thread
  *    keeps its shard; the 16th and later threads share the last): map()
@@ -118,7 +121,8 @@ struct liommu_dma_range {
  * struct liommu_dma_config - how to build an instance.  Zero is a default
  * for every field except @strategy (zero is DIRECT, which needs @ranges).
  * @strategy:    enum liommu_dma_strategy.
- * @iova_base:   lowest IOVA handed out (page aligned); 0 = 1 MiB.
+ * @iova_base:   lowest IOVA handed out (page aligned); 0 = 1 MiB, except
+ *               with @fixed_iova, where 0 means IOVA 0.
  * @iova_limit:  one past the highest IOVA; 0 = 2^(unit address width).
  *               Devices with a narrow DMA mask (QEMU's edu: 28 bits) set
  *               it.  Not used by DIRECT (IOVA = PA).
@@ -137,6 +141,14 @@ struct liommu_dma_range {
  *               0 = 10 ms.
  * @queues:      DEFERRED: flush queues (threads share them by a per-thread
  *               index); 0 = 8.  The count bound applies per queue.
+ * @fixed_iova:  the caller chooses every IOVA (a vIOMMU shadow mirroring
+ *               a guest's mappings): map with liommu_dma_map_at() only;
+ *               liommu_dma_map() and _map_sg() return -EINVAL.  STRICT,
+ *               OPTIMISTIC and DEFERRED; DIRECT (IOVA = PA) refuses it.
+ *               The IOVAs must lie in [@iova_base, @iova_limit), outside
+ *               the interrupt range 0xFEE00000-0xFEEFFFFF (spec 3.14:
+ *               DMA writes there are interrupt requests, never
+ *               translated), which stays reserved.
  *
  * How long an invalidation takes is the hardware's business, not the
  * strategy's: on the sim platform it is the model's
@@ -155,6 +167,7 @@ struct liommu_dma_config {
 	unsigned int batch;
 	uint64_t interval_ns;
 	unsigned int queues;
+	bool fixed_iova;
 };
 
 /**
@@ -189,6 +202,10 @@ struct liommu_dma_bound {
  * @retired:        cached (OPTIMISTIC) or queued (DEFERRED) mappings whose
  *                  invalidation has completed.
  * @flushes:        invalidate-and-wait operations this instance issued.
+ * @map_at_drains:  liommu_dma_map_at() calls whose range was taken and
+ *                  that therefore retired every stale mapping
+ *                  (liommu_dma_drain()) and tried again, successfully or
+ *                  not (then a live mapping or a reserved range held it).
  * @pte_writes:     the domain's page-table entry stores since the instance
  *                  was created, DIRECT's initial mapping included.
  * @inv_descs, @inv_waits: the unit's invalidation requests and waits since
@@ -220,6 +237,7 @@ struct liommu_dma_stats {
 	uint64_t reuse_hits;
 	uint64_t retired;
 	uint64_t flushes;
+	uint64_t map_at_drains;
 	uint64_t pte_writes;
 	uint64_t inv_descs;
 	uint64_t inv_waits;
@@ -259,7 +277,8 @@ LIOMMU_EXPORT int liommu_dma_strategy_parse(const char *name,
  * their reclaimer thread.
  *
  * Return: 0; -EINVAL (bad strategy, misaligned or overlapping ranges,
- * ranges given to a strategy other than DIRECT, iova_base >= iova_limit),
+ * ranges given to a strategy other than DIRECT, iova_base >= iova_limit,
+ * fixed_iova with DIRECT),
  * -ERANGE (a range or the IOVA window beyond the address width), -EEXIST
  * (a range already mapped in the domain), -ENOMEM, or an error from
  * pthread_create() negated.
@@ -289,7 +308,8 @@ LIOMMU_EXPORT struct liommu_domain *liommu_dma_domain(struct liommu_dma *dma);
  * @dir:  enum liommu_dma_dir; the PTEs get exactly that permission.
  * @iova: the device address of @pa (its page offset preserved).
  *
- * Return: 0; -EINVAL (zero length, bad direction, @pa + @len overflows),
+ * Return: 0; -EINVAL (zero length, bad direction, @pa + @len overflows,
+ * a fixed-IOVA instance: use liommu_dma_map_at()),
  * -ERANGE (DIRECT: the buffer is not inside the declared memory; others:
  * beyond the address width), -ENOSPC (IOVA window exhausted), -ENOMEM.
  * Context: takes the calling thread's live-table shard lock, once (an
@@ -298,6 +318,40 @@ LIOMMU_EXPORT struct liommu_domain *liommu_dma_domain(struct liommu_dma *dma);
  */
 LIOMMU_EXPORT int liommu_dma_map(struct liommu_dma *dma, uint64_t pa, uint64_t len,
 				 enum liommu_dma_dir dir, uint64_t *iova);
+
+/**
+ * liommu_dma_map_at() - map [@pa, @pa + @len) at a caller-chosen IOVA
+ * (an instance created with @fixed_iova).
+ * @iova: the device address of @pa; the same offset in its page as @pa.
+ * @pa, @len, @dir: as liommu_dma_map().
+ *
+ * The pages covering the buffer are mapped at the pages covering
+ * [@iova, @iova + @len), with the largest page sizes the unit and the
+ * alignment of both addresses allow.  A range that overlaps a live
+ * mapping is refused.  A range that overlaps stale mappings (OPTIMISTIC's
+ * cached, DEFERRED's queued) is handled by the strategy first: an
+ * OPTIMISTIC cached mapping of exactly this (IOVA, pa, length,
+ * direction) in the calling thread's reuse cache is reused (a reuse hit:
+ * no PTE write, no invalidation); otherwise, when the range is taken,
+ * every stale mapping of the instance is retired (liommu_dma_drain():
+ * PTEs cleared and the invalidation waited for) and the map tried once
+ * more, so the device never sees an old translation at an address that
+ * is mapped anew (liommu_dma_stats.map_at_drains counts these).  A
+ * refused overlap with a live mapping may thus still have retired stale
+ * ones; the live mappings are unchanged.  Unmap with
+ * liommu_dma_unmap(@iova, @len, @dir) as usual.
+ *
+ * Return: 0; -EINVAL (not a fixed-IOVA instance, zero length, bad
+ * direction, different page offsets, overflow); -ERANGE (outside
+ * [iova_base, iova_limit) or the address width); -EEXIST (overlaps a
+ * live mapping or the interrupt range); -ENOMEM; -ETIMEDOUT or -EIO
+ * from retiring a stale mapping.
+ * Context: as liommu_dma_map(), except that retiring an overlapped
+ * stale mapping waits for an invalidation (and takes what
+ * liommu_dma_drain() takes).
+ */
+LIOMMU_EXPORT int liommu_dma_map_at(struct liommu_dma *dma, uint64_t iova, uint64_t pa,
+				    uint64_t len, enum liommu_dma_dir dir);
 
 /**
  * liommu_dma_unmap() - end the device's access to a buffer.
@@ -331,7 +385,8 @@ struct liommu_dma_sg {
  * liommu_dma_map_sg() - map every segment of @sg, all or nothing.
  * Each segment gets its own IOVA in @sg[i].iova (no merging).
  * Return: @n; the errors of liommu_dma_map() (nothing stays mapped), or
- * -EINVAL for @n == 0.  Context: as liommu_dma_map().
+ * -EINVAL for @n == 0 or a fixed-IOVA instance.  Context: as
+ * liommu_dma_map().
  */
 LIOMMU_EXPORT int liommu_dma_map_sg(struct liommu_dma *dma, struct liommu_dma_sg *sg,
 				    size_t n, enum liommu_dma_dir dir);
