@@ -114,9 +114,11 @@ struct diff_side {
 	 */
 	int (*settle)(struct diff_side *s);
 	unsigned long settles, settle_timeouts;
-	/* SIDECORE: write-1-to-clear stores of the value the page showed,
-	 * made visible (diff-scenario.c, w1c_write32()). */
-	unsigned long w1c_visible;
+	/* SIDECORE (diff-scenario.c, bus_wr32()): write-1-to-clear stores
+	 * of the value the page showed, made visible; SRTP/SIRTP stores
+	 * that met their GSTS status bit already set; write-1-to-clear
+	 * stores settled before the next access. */
+	unsigned long w1c_visible, gcmd_early, w1c_settled;
 	struct liommu_platform *plat;
 	uint8_t *ram;			/* CPU address of physical 0 */
 	uint16_t sid;			/* edu's source-id */
