@@ -45,3 +45,14 @@ tests_check_viommu_instance_SOURCES = tests/runner.c tests/check-viommu-instance
 tests_check_viommu_instance_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=viommu_instance_suite
 tests_check_viommu_instance_CFLAGS = $(TEST_CFLAGS)
 tests_check_viommu_instance_LDADD = $(TEST_LIBS)
+
+# The differential scenarios (diff-scenario.[ch], which uses the driver's
+# internals: linked statically) through an instance in each mode, against
+# the model run directly.  check-model-diff.c brings the seeded loop.
+check_PROGRAMS += tests/check-viommu-diff
+tests_check_viommu_diff_SOURCES = tests/runner.c tests/check-viommu-diff.c \
+	tests/check-model-diff.c tests/diff-scenario.c tests/diff-scenario.h
+tests_check_viommu_diff_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=viommu_diff_suite
+tests_check_viommu_diff_CFLAGS = $(TEST_CFLAGS)
+tests_check_viommu_diff_LDADD = $(TEST_LIBS)
+tests_check_viommu_diff_LDFLAGS = $(TEST_LINK_STATIC)
