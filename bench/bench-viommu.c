@@ -34,7 +34,13 @@
  *                   blocked in read() calls liommu_viommu_mmio_write()
  *                   and writes a reply eventfd the guest blocks on
  *                   (ioeventfd + a userspace device model's analogue).
- *    Ratios: sidecore / pingpong; each trap analogue / sidecore.
+ *    Each request is timed (less the cost of one clock read): a run
+ *    gives its mean request and its median request (p50); the mean
+ *    carries every preemption of either thread on a shared machine, the
+ *    p50 what an undisturbed request costs.  Ratios: sidecore /
+ *    pingpong; each trap analogue / sidecore.  For the sidecore kinds:
+ *    its sleeps during the run, passes per forwarded write, and its
+ *    time in passes per busy pass (scan_ns / busy_passes).
  *
  * 2. Strict 4 KiB map+unmap, the guest driver's liommu_dma_map() +
  *    liommu_dma_unmap() (STRICT) over a ring of 64 buffers, the host sim
@@ -494,27 +500,27 @@ static void *pong(void *p)
 	return NULL;
 }
 
-/* ns per full round trip of one cache line between CPU 0 and CPU 1. */
-static double rt_pingpong(uint64_t n)
+/* Full round trips of one cache line between CPU 0 and CPU 1, each
+ * timed into @samp. */
+static void rt_pingpong(uint64_t n, double *samp)
 {
 	struct pingpong pp = { .word = 0, .n = n };
 	pthread_t tid;
 	uint64_t i;
-	double t0, ns;
 
 	pthread_barrier_init(&pp.bar, NULL, 2);
 	pthread_create(&tid, NULL, pong, &pp);
 	pthread_barrier_wait(&pp.bar);
-	t0 = now_ns();
 	for (i = 0; i < n; i++) {
+		double t0 = now_ns();
+
 		atomic_store_explicit(&pp.word, 2 * i + 1, memory_order_release);
 		while (atomic_load_explicit(&pp.word, memory_order_acquire) != 2 * i + 2)
 			relax();
+		samp[i] = now_ns() - t0;
 	}
-	ns = now_ns() - t0;
 	pthread_join(tid, NULL);
 	pthread_barrier_destroy(&pp.bar);
-	return ns / (double)n;
 }
 
 /* The eventfd analogue's I/O thread. */
@@ -609,20 +615,29 @@ static void rt_one(enum rt_kind k, struct vm *vm, struct iothread *io)
 	vm_wait_status(vm);
 }
 
+static double clock_ns;		/* one now_ns(), subtracted from each sample */
+
 /*
- * ns per round trip of @k.  The raw kinds submit a multiple of the
- * queue's length, so the guest driver's own tail is where it left it.
+ * Round trips of @k, each timed (less one clock read); the mean into
+ * *@mean, the median request into *@p50.  The raw kinds submit a multiple
+ * of the queue's length, so the guest driver's own tail is where it left
+ * it.
  */
-static double rt_measure(enum rt_kind k, struct vm *vm, struct liommu_sidecore_stats *scd)
+static void rt_measure(enum rt_kind k, struct vm *vm, struct liommu_sidecore_stats *scd,
+		       double *mean, double *p50)
 {
 	struct liommu_sidecore *sc = NULL;
 	struct liommu_sidecore_stats s0, s1;
 	struct iothread io;
 	uint64_t i, n = (iters + vm->entries - 1) / vm->entries * vm->entries;
-	double t0, ns;
+	double *samp = malloc(n * sizeof(*samp)), sum = 0;
 
-	if (k == RT_PINGPONG)
-		return rt_pingpong(n);
+	if (!samp)
+		die("malloc", ENOMEM);
+	if (k == RT_PINGPONG) {
+		rt_pingpong(n, samp);
+		goto out;
+	}
 	if (k == RT_SC || k == RT_SC_DRIVER) {
 		sc = sidecore_up(0);	/* the defaults: 50 us spin, then sleeps */
 		CHECK(liommu_sidecore_add(sc, vm->v));
@@ -635,16 +650,20 @@ static double rt_measure(enum rt_kind k, struct vm *vm, struct liommu_sidecore_s
 		rt_one(k, vm, &io);
 	if (sc)
 		liommu_sidecore_get_stats(sc, &s0);
-	t0 = now_ns();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		double t0 = now_ns();
+
 		rt_one(k, vm, &io);
-	ns = now_ns() - t0;
+		samp[i] = now_ns() - t0;
+	}
 	if (sc) {
 		liommu_sidecore_get_stats(sc, &s1);
 		if (scd) {
 			scd->sleeps += s1.sleeps - s0.sleeps;
 			scd->requests += s1.requests - s0.requests;
 			scd->passes += s1.passes - s0.passes;
+			scd->busy_passes += s1.busy_passes - s0.busy_passes;
+			scd->scan_ns += s1.scan_ns - s0.scan_ns;
 		}
 		CHECK(liommu_sidecore_remove(sc, vm->v));
 		liommu_sidecore_free(sc);
@@ -653,7 +672,14 @@ static double rt_measure(enum rt_kind k, struct vm *vm, struct liommu_sidecore_s
 		io_down(&io);
 	if (k == RT_SIGSEGV)
 		atomic_store(&trap_v, NULL);
-	return ns / (double)n;
+out:
+	for (i = 0; i < n; i++) {
+		samp[i] -= clock_ns;
+		sum += samp[i];
+	}
+	*mean = sum / (double)n;
+	*p50 = summarize(samp, (int)n).median;
+	free(samp);
 }
 
 /* ------------------------------------------------------------------ */
@@ -961,9 +987,9 @@ int main(int argc, char **argv)
 	};
 	static const unsigned int inv_n[] = { 1, 4, 16 };
 	static const unsigned int scan_n[] = { 1, 16, 64 };
-	static double rt[NRT][MAX_REPS], mu[NMU][MAX_REPS], inv[3][MAX_REPS];
+	static double rt[NRT][MAX_REPS], rtp[NRT][MAX_REPS], mu[NMU][MAX_REPS], inv[3][MAX_REPS];
 	static double scan[3][MAX_REPS], scanf_[3][MAX_REPS];
-	struct summary mrt[NRT], mmu[NMU], minv[3], mscan[3], mscanf[3];
+	struct summary mrt[NRT], mrtp[NRT], mmu[NMU], minv[3], mscan[3], mscanf[3];
 	struct liommu_sidecore_stats rtsc[NRT];
 	struct liommu_viommu_stats vst[NMU];
 	struct liommu_viommu *idle[SCAN_MAX];
@@ -1009,6 +1035,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 	sched_getaffinity(0, sizeof(all_cpus), &all_cpus);
 	pin(guest_cpu);
+	clock_ns = bench_ns_per_clock_read();
 	trap_init();
 	memset(rtsc, 0, sizeof(rtsc));
 	memset(vst, 0, sizeof(vst));
@@ -1028,9 +1055,8 @@ int main(int argc, char **argv)
 		for (k = 0; k < NRT; k++) {
 			if (!have_trap && k == RT_SIGSEGV)
 				continue;
-			rt[k][i] = rt_measure((enum rt_kind)k,
-					      k == RT_SC || k == RT_SC_DRIVER ? &scvm : &trvm,
-					      &rtsc[k]);
+			rt_measure((enum rt_kind)k, k == RT_SC || k == RT_SC_DRIVER ? &scvm : &trvm,
+				   &rtsc[k], &rt[k][i], &rtp[k][i]);
 		}
 		for (k = 0; k < NMU; k++) {
 			if (!have_trap && k == MU_SIGSEGV)
@@ -1045,8 +1071,10 @@ int main(int argc, char **argv)
 		}
 		fprintf(stderr, "bench-viommu: run %d of %d done\n", i + 1, reps);
 	}
-	for (k = 0; k < NRT; k++)
+	for (k = 0; k < NRT; k++) {
 		mrt[k] = summarize(rt[k], reps);
+		mrtp[k] = summarize(rtp[k], reps);
+	}
 	for (k = 0; k < NMU; k++)
 		mmu[k] = summarize(mu[k], reps);
 	for (j = 0; j < 3; j++) {
@@ -1058,26 +1086,33 @@ int main(int argc, char **argv)
 	printf("bench-viommu: %d runs; guest thread on CPU %d, sidecore / I/O thread on CPU %d;"
 	       " min / median / max\n", reps, guest_cpu, sc_cpu);
 	printf("\n1. request round trip (one wait descriptor, IQT store, status seen), ns,"
-	       " %" PRIu64 "+ per run\n", iters);
+	       " %" PRIu64 "+ per run, each timed (less one clock read, %.0f ns);\n"
+	       "   mean = the run's mean request, p50 = its median request\n", iters, clock_ns);
+	printf("%-13s %-33s %-33s %s\n", "", "  mean (min / median / max)",
+	       "  p50 (min / median / max)", "ratio of medians: mean, p50");
 	for (k = 0; k < NRT; k++) {
+		const char *vs = k == RT_SC || k == RT_SC_DRIVER ? "/ pingpong" : "/ sidecore";
+		enum rt_kind f = k == RT_SC || k == RT_SC_DRIVER ? RT_PINGPONG : RT_SC;
+
 		if (!have_trap && k == RT_SIGSEGV) {
 			printf("%-13s not measured (needs x86-64 Linux)\n", rt_name[k]);
 			continue;
 		}
 		printf("%-13s", rt_name[k]);
 		put(&mrt[k]);
+		put(&mrtp[k]);
 		if (k == RT_PINGPONG)
 			printf("  (floor)");
-		else if (k == RT_SC || k == RT_SC_DRIVER)
-			put_ratio("/ pingpong", mrt[k].min / mrt[RT_PINGPONG].min,
-				  mrt[k].median / mrt[RT_PINGPONG].median);
 		else
-			put_ratio("/ sidecore", mrt[k].min / mrt[RT_SC].min,
-				  mrt[k].median / mrt[RT_SC].median);
+			printf("  %s %7.2f %7.2f", vs, mrt[k].median / mrt[f].median,
+			       mrtp[k].median / mrtp[f].median);
 		if (k == RT_SC || k == RT_SC_DRIVER)
-			printf("  sleeps %" PRIu64 ", passes/request %.1f", rtsc[k].sleeps,
+			printf("  sleeps %" PRIu64 ", passes/request %.1f, ns/busy pass %.0f",
+			       rtsc[k].sleeps,
 			       rtsc[k].requests ? (double)rtsc[k].passes / (double)rtsc[k].requests
-						: 0);
+						: 0,
+			       rtsc[k].busy_passes ? (double)rtsc[k].scan_ns /
+							     (double)rtsc[k].busy_passes : 0);
 		printf("\n");
 	}
 
