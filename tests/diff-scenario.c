@@ -212,18 +212,21 @@ static int sidecore_settle(struct diff_side *s)
  *    is how Linux 6.1's PFO|PPF|PRO clear is seen) or reserved bit 1 of
  *    ICS.  The unit receives the same clear. (@w1c_visible)
  *
- * 2. Not documented; an engine bug (reported, not fixed here): GSTS's
- *    one-shot status bits (RTPS, IRTPS) stay set after their command
- *    (11.4.5), and the page cannot clear them at the guest's GCMD store
- *    as hardware does.  A guest repeating SRTP or SIRTP reads its status
- *    as complete at once, before the sidecore consumed the store, and a
- *    second GCMD store before the next pass overwrites it: the command
- *    is lost.  liommu_unit_new() on a used instance does exactly this
- *    (SRTP, then QIE at once; check-viommu-diff found it as an -EIO at
- *    the second scenario's start).  Here every GCMD store waits, bounded,
- *    until the page shows the sentinel again (consumed), so the driver's
- *    own GSTS wait then reads the command's real status.  (@gcmd_early
- *    counts the one-shot stores that met their status bit already set.)
+ * 2. GSTS's one-shot status bits (RTPS, IRTPS) stay set after their
+ *    command (11.4.5), and the page cannot clear them at the guest's
+ *    GCMD store as hardware does; the engine hides them once they have
+ *    been shown for liommu_viommu_config.oneshot_hold_ns (1 s), so a
+ *    guest repeating SRTP later waits for its own completion.  Within
+ *    the hold (docs/viommu.md lists it) the repeat reads complete at
+ *    once, before the sidecore consumed the store, and a second GCMD
+ *    store before the next pass overwrites it: the command is lost.
+ *    liommu_unit_new() on a used instance does exactly this, within
+ *    milliseconds (SRTP, then QIE).  The side runs with the hold off
+ *    (UINT64_MAX: GSTS then reads as the sim's, whatever the timing),
+ *    and every GCMD store waits, bounded, until the page shows the
+ *    sentinel again (consumed), so the driver's own GSTS wait then reads
+ *    the command's real status.  (@gcmd_early counts the one-shot stores
+ *    that met their status bit already set.)
  *
  * 3. Not documented either; an engine bug of the same kind (reported):
  *    after a write-1-to-clear store (FSTS, ICS, a fault record's F) the
@@ -235,18 +238,10 @@ static int sidecore_settle(struct diff_side *s)
  *    gives up with -EIO ("invalidation queue cannot be recovered").
  *    Here such a store settles the side before returning.  (@w1c_settled)
  *
- * 4. Not documented; an engine bug (reported, not fixed here): the
- *    scan forwards GCMD before IQT (regpage.c build_watch(): IQT is the
- *    last trigger), but enabling QI consumes IQT (the model runs the
- *    queue at once when IQT != IQH, as QEMU does).  The driver, like
- *    Linux 6.1's __dmar_enable_qi(), stores IQT = 0, IQA, then GCMD.QIE;
- *    in one pass the unit enables QI with the previous queue's tail
- *    still in IQT, fetches the zeroed new queue and reports IQE
- *    ("invalid descriptor type" at slot 0), then gets IQT = 0.  Any
- *    re-enable after a used queue meets it (liommu_unit_new() on a used
- *    instance; a kexec'd guest kernel).  Here a GCMD store first settles
- *    the side, so the stores before it are forwarded before it, in
- *    program order.
+ * 4. (No longer an exception: a pass that sees IQT, IQA and GCMD.QIE
+ *    together while QI is disabled forwards IQT before GCMD, regpage.c,
+ *    so a re-enabled queue starts from the new tail.  Before that fix the
+ *    runner had to settle the side before each GCMD store.)
  *
  * Other stores and every load pass through untouched.
  */
@@ -305,7 +300,6 @@ static void bus_wr32(void *priv, uint32_t off, uint32_t val)
 		/* GCMD and GSTS share the bit positions (11.4.4, 11.4.5). */
 		if (oneshot && (liommu__rd32(s->gplat, VTD_GSTS_REG) & oneshot))
 			s->gcmd_early++;
-		sidecore_settle(s);	/* 4. */
 		liommu__wr32(s->gplat, off, val);
 		bus_gcmd_wait(s);
 		return;
@@ -376,6 +370,7 @@ int diff_side_viommu(struct diff_side *s, enum liommu_viommu_mode mode,
 	else
 		diff_viommu_unit_config(&vc.unit);
 	vc.mode = mode;
+	vc.oneshot_hold_ns = UINT64_MAX;	/* exception 2 below */
 	ram = mmap(NULL, SIM_MEM, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (ram == MAP_FAILED)
 		return -ENOMEM;

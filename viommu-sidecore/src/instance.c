@@ -128,6 +128,8 @@ int liommu_viommu_new(const struct liommu_viommu_config *cfg, struct liommu_viom
 		ret = viommu_regpage_init(&v->rp, v->m, v->page);
 		if (ret)
 			goto err_page;
+		if (cfg->oneshot_hold_ns)
+			v->rp.oneshot_hold_ns = cfg->oneshot_hold_ns;
 	}
 	*out = v;
 	return 0;

@@ -50,8 +50,15 @@ struct rp_watch {
 	uint8_t kind;		/* enum rp_kind */
 };
 
+/* How long GSTS's one-shot status bits stay visible after their
+ * command, by default (regpage.c, "One-shot status"). */
+#define VIOMMU_ONESHOT_HOLD_NS	1000000000ull
+
 struct viommu_regpage {
 	struct liommu_model *m;
+	uint64_t oneshot_hold_ns;	/* UINT64_MAX: never hidden */
+	uint32_t gsts_hide;		/* one-shot status bits the page hides */
+	uint64_t oneshot_t;		/* when the last one-shot command completed */
 	uint32_t *page;			/* shared with the guest */
 	unsigned int nwatch;
 	struct rp_watch watch[RP_MAX_WATCH];	/* in processing order */

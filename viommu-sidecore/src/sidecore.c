@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifdef HAVE_LIBNUMA
 #include <numa.h>
@@ -55,8 +56,12 @@ struct liommu_sidecore {
 	struct liommu_viommu *req_v;
 	int req_ret;
 	bool req_done;
-	_Atomic bool req_pending;	/* a request waits (read each pass) */
-	_Atomic bool sleeping;
+	/* Read by the thread every pass: a line of its own, written only
+	 * when a request is posted. */
+	_Atomic bool req_pending __attribute__((aligned(64)));
+	/* Kicks: written by any thread (a guest platform kicks on every
+	 * register store), so away from what the thread polls. */
+	_Atomic bool sleeping __attribute__((aligned(64)));
 	_Atomic bool kicked;
 
 	/* The thread's own: the instances it serves. */
@@ -65,7 +70,7 @@ struct liommu_sidecore {
 	int node;			/* where @list lives, -1 without libnuma */
 
 	/* Statistics: written by the thread only, read by anyone. */
-	_Atomic uint64_t passes, busy_passes, requests, sleeps, kicks, sleep_ns;
+	_Atomic uint64_t passes __attribute__((aligned(64))), busy_passes, requests, sleeps, kicks, sleep_ns;
 	_Atomic uint64_t backoff_requests, backoff_wait_ns, backoff_wait_max_ns, scan_ns;
 	_Atomic unsigned int ninst;
 	_Atomic int cpu_now, node_now;
@@ -326,18 +331,20 @@ void liommu_sidecore_config_default(struct liommu_sidecore_config *cfg)
 	cfg->sweep_passes = SC_DEFAULT_SWEEP;
 }
 
-/* @cpu as a set: one CPU of the process's affinity, or (-1) all of it. */
+/*
+ * @cpu as a set: that CPU, or (-1) every CPU the process's main thread
+ * may run on (the caller's own affinity may be narrower: a hypervisor
+ * thread pinned elsewhere).  Whether the process may use @cpu at all is
+ * the kernel's answer when the thread is placed there (its cpuset).
+ */
 static int sc_cpuset(int cpu, cpu_set_t *set)
 {
-	cpu_set_t allowed;
-
-	if (sched_getaffinity(0, sizeof(allowed), &allowed))
-		return -errno;
 	if (cpu < 0) {
-		*set = allowed;
+		if (sched_getaffinity(getpid(), sizeof(*set), set))
+			return -errno;
 		return 0;
 	}
-	if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &allowed))
+	if (cpu >= CPU_SETSIZE)
 		return -EINVAL;
 	CPU_ZERO(set);
 	CPU_SET(cpu, set);
@@ -475,7 +482,12 @@ void liommu_sidecore_kick(struct liommu_sidecore *sc)
 {
 	if (!sc)
 		return;
-	atomic_store(&sc->kicked, true);
+	/* Store only when not set already: a polling thread's line is then
+	 * only read by kickers.  The fence orders the flag before the load
+	 * of @sleeping (the thread orders them the other way, sc_sleep()). */
+	if (!atomic_load_explicit(&sc->kicked, memory_order_relaxed))
+		atomic_store_explicit(&sc->kicked, true, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load(&sc->sleeping)) {
 		pthread_mutex_lock(&sc->lock);
 		pthread_cond_signal(&sc->cond);
