@@ -42,3 +42,11 @@ tests_check_viommu_instance_SOURCES = tests/runner.c tests/check-viommu-instance
 tests_check_viommu_instance_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=viommu_instance_suite
 tests_check_viommu_instance_CFLAGS = $(TEST_CFLAGS)
 tests_check_viommu_instance_LDADD = $(TEST_LIBS)
+
+# Hostile guests beside a good one (public API only); a long campaign:
+# LIOMMU_HOSTILE_OPS=1000000 ./tests/check-viommu-hostile.
+check_PROGRAMS += tests/check-viommu-hostile
+tests_check_viommu_hostile_SOURCES = tests/runner.c tests/check-viommu-hostile.c
+tests_check_viommu_hostile_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=viommu_hostile_suite
+tests_check_viommu_hostile_CFLAGS = $(TEST_CFLAGS)
+tests_check_viommu_hostile_LDADD = $(TEST_LIBS)
