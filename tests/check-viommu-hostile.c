@@ -425,7 +425,7 @@ static void a_sync(struct world *w)
  * (LIOMMU_MODEL_READ/_WRITE), false when nothing is granted.
  *
  * Written from the spec, not from the model: GSTS.TES clear means no
- * translation (every RAM address at identity); RTADDR.TTM must be legacy;
+ * translation (every RAM address at identity); RTADDR's TTM is ignored;
  * a root entry (9.1) and a context entry (9.3) must be present with their
  * reserved bits clear; TT 00 translates, 10 passes through, 01 (no
  * ECAP.DT here) and 11 are reserved; AW must be the 39-bit 3-level
@@ -444,10 +444,10 @@ static bool gwalk(struct world *w, uint16_t sid, uint64_t iova, uint64_t *gpa,
 
 	if (!(a_rd(w, VTD_GSTS_REG, 4) & VTD_GSTS_TES))
 		goto identity;
-	rta = a_rd(w, VTD_RTADDR_REG, 8);
-	if (rta & VTD_RTADDR_TTM)
-		return false;
-	rta &= VTD_RTADDR_RTA;
+	/* RTADDR.TTM is not consulted: this unit has no scalable mode and
+	 * 10b/11b are reserved; the model (as QEMU for bit 11) walks legacy
+	 * tables whatever TTM holds, and granting more is the safe side. */
+	rta = a_rd(w, VTD_RTADDR_REG, 8) & VTD_RTADDR_RTA;
 	if (!gr64(a, rta + (sid >> 8) * 16, &lo) || !gr64(a, rta + (sid >> 8) * 16 + 8, &hi))
 		return false;
 	if (!(lo & VTD_ROOT_LO_P) || (lo & VTD_ROOT_LO_RSVD))
