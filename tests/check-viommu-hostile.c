@@ -385,10 +385,15 @@ static void a_sync(struct world *w)
 
 	settle(w);
 	/* Spec 6.5.2: QI goes off only with the queue empty; a halted queue
-	 * (IQE) is emptied by moving the tail to the head. */
-	a_wr(w, VTD_IQT_REG, 8, a_rd(w, VTD_IQH_REG, 8));
+	 * (IQE) is emptied by moving the tail to the head.  IQH and GSTS
+	 * come from the unit, not the page: the hostile stream may have
+	 * stored garbage over those read-only words, which the engine
+	 * restores only at its next sweep (a guest that scribbles over its
+	 * own status registers confuses only itself). */
+	a_wr(w, VTD_IQT_REG, 8, liommu_model_read64(liommu_viommu_model(w->a.v), VTD_IQH_REG));
 	settle(w);
-	gsts = a_rd(w, VTD_GSTS_REG, 4) & VTD_GSTS_PERSISTENT;
+	gsts = liommu_model_read32(liommu_viommu_model(w->a.v), VTD_GSTS_REG) &
+	       VTD_GSTS_PERSISTENT;
 	a_wr(w, VTD_GCMD_REG, 4, gsts & ~VTD_GCMD_QIE);
 	a_wr(w, VTD_FSTS_REG, 4, VTD_FSTS_RW1C);
 	settle(w);
