@@ -113,6 +113,7 @@ int liommu_viommu_new(const struct liommu_viommu_config *cfg, struct liommu_viom
 	shc.teardown = v->cfg.teardown;
 	shc.quota = cfg->quota;
 	shc.age_ns = cfg->age_ns;
+	shc.max_mappings = cfg->max_mappings;
 	ret = viommu_shadow_new(&shc, &v->sh);
 	if (ret)
 		goto err_model;
@@ -287,6 +288,7 @@ void liommu_viommu_get_stats(struct liommu_viommu *v, struct liommu_viommu_stats
 	st->shadow_maps = ss.maps;
 	st->shadow_unmaps = ss.unmaps;
 	st->shadow_skipped = ss.skipped;
+	st->shadow_limited = ss.limited;
 	st->faults_injected = atomic_load_explicit(&v->faults_injected, memory_order_relaxed);
 	st->events = atomic_load_explicit(&v->events, memory_order_relaxed);
 	st->host = ss.host;

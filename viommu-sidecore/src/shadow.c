@@ -78,6 +78,7 @@ struct viommu_shadow {
 	struct sh_leaf *want;	/* scratch for one pass, kept to avoid mallocs */
 	size_t nwant, cap;
 	bool want_oom;
+	bool want_cut;		/* the walk stopped at max_mappings */
 	struct viommu_gmem_span *spans;
 	unsigned int nspans_cap;
 	struct viommu_shadow_stats st;
@@ -224,7 +225,13 @@ static int want_push(struct viommu_shadow *sh, uint64_t iova, uint64_t gpa, uint
 static int collect_leaf(void *priv, uint64_t iova, uint64_t pa, uint64_t size,
 			unsigned int perm)
 {
-	return want_push(priv, iova, pa, size, perm);
+	struct viommu_shadow *sh = priv;
+
+	if (sh->nwant >= sh->cfg.max_mappings) {
+		sh->want_cut = true;
+		return -ENOSPC;		/* stops the walk: bounded work */
+	}
+	return want_push(sh, iova, pa, size, perm);
 }
 
 /* Guest RAM at identity: what a device reaches with TE clear or through
@@ -313,6 +320,7 @@ static void sync_dev_locked(struct viommu_shadow *sh, struct sh_dev *d, uint64_t
 	sh->gen++;
 	sh->nwant = 0;
 	sh->want_oom = false;
+	sh->want_cut = false;
 	if (identity) {
 		full = true;
 		s = 0;
@@ -325,6 +333,10 @@ static void sync_dev_locked(struct viommu_shadow *sh, struct sh_dev *d, uint64_t
 			sh->st.skipped += (uint64_t)n;
 		d->did = c.did;
 	}
+	/* Leaves past a cut are unknown: records there match nothing below
+	 * and go (mirror less, never more). */
+	if (sh->want_cut)
+		sh->st.limited++;
 	/* An unusable context entry maps nothing: every record goes. */
 	d->identity = identity;
 	if (sh->want_oom) {
@@ -378,9 +390,15 @@ static void sync_dev_locked(struct viommu_shadow *sh, struct sh_dev *d, uint64_t
 		}
 	}
 
-	for (i = 0; i < sh->nwant; i++)
-		if (!sh->want[i].done && !sh->want[i].bad)
-			host_map_locked(sh, d, &sh->want[i]);
+	for (i = 0; i < sh->nwant; i++) {
+		if (sh->want[i].done || sh->want[i].bad)
+			continue;
+		if (d->count >= sh->cfg.max_mappings) {
+			sh->st.limited++;
+			continue;
+		}
+		host_map_locked(sh, d, &sh->want[i]);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -465,6 +483,8 @@ int viommu_shadow_new(const struct viommu_shadow_config *cfg, struct viommu_shad
 	if (!sh)
 		return -ENOMEM;
 	sh->cfg = *cfg;
+	if (!sh->cfg.max_mappings)
+		sh->cfg.max_mappings = VIOMMU_SHADOW_MAX_MAPPINGS;
 	pthread_mutex_init(&sh->lock, NULL);
 	*out = sh;
 	return 0;

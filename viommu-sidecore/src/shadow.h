@@ -69,6 +69,11 @@ struct viommu_shadow;
  *            the host-side struct liommu_dma (fixed-IOVA mode).
  * @quota, @age_ns: its bounds (liommu_dma_config quota/age_ns for
  *            OPTIMISTIC, batch/interval_ns for DEFERRED); 0 = defaults.
+ * @max_mappings: most host mappings per source-id; 0 =
+ *            VIOMMU_SHADOW_MAX_MAPPINGS.  A walk stops collecting there,
+ *            so the host memory and the time one invalidation costs are
+ *            bounded whatever the guest's tables say (tables that alias
+ *            each other map the whole address space with a few pages).
  */
 struct viommu_shadow_config {
 	struct liommu_model *guest;
@@ -76,7 +81,12 @@ struct viommu_shadow_config {
 	enum liommu_dma_strategy teardown;
 	unsigned int quota;
 	uint64_t age_ns;
+	uint64_t max_mappings;
 };
+
+/* 2^20 host mappings per device: 4 GiB of 4 KiB pages mapped at once,
+ * about 8 MiB of host page tables. */
+#define VIOMMU_SHADOW_MAX_MAPPINGS	(1ull << 20)
 
 /**
  * struct viommu_shadow_stats - what the shadow did.
@@ -89,6 +99,8 @@ struct viommu_shadow_config {
  *                 host refused the mapping), and erroneous guest entries
  *                 the walk skipped.
  * @host_errors:   host map/unmap calls that failed.
+ * @limited:       guest leaves not mirrored because the source-id had
+ *                 @max_mappings already (or a walk was cut there).
  * @host:          the host-side struct liommu_dma_stats, summed over the
  *                 attached source-ids (@host.bound: the teardown's).
  */
@@ -99,6 +111,7 @@ struct viommu_shadow_stats {
 	uint64_t kept;
 	uint64_t skipped;
 	uint64_t host_errors;
+	uint64_t limited;
 	struct liommu_dma_stats host;
 };
 

@@ -146,6 +146,14 @@ typedef void (*liommu_viommu_event_fn)(void *priv, enum liommu_model_event ev,
  * @quota, @age_ns: the bounds of @teardown (0 = libiommu/dma's defaults).
  * @event, @event_priv: the guest's interrupts (NULL = dropped; the
  *            model still sets IP).
+ * @max_mappings: most host mappings the shadow keeps per assigned
+ *            device; 0 = 2^20 (4 GiB of 4 KiB pages mapped at once).  A
+ *            guest whose tables map more (or alias each other, so that a
+ *            few table pages map its whole address space) gets the first
+ *            ones in IOVA order and the rest fault at the host
+ *            (@shadow_limited counts them): host page-table memory and
+ *            the time one invalidation can take stay bounded whatever
+ *            the guest writes.
  * @oneshot_hold_ns: SIDECORE: how long GSTS's one-shot status bits
  *            (RTPS, FLS, WBFS, IRTPS) stay visible in the page after
  *            their command completed; then they read 0, so a guest that
@@ -162,6 +170,7 @@ struct liommu_viommu_config {
 	uint64_t age_ns;
 	liommu_viommu_event_fn event;
 	void *event_priv;
+	uint64_t max_mappings;
 	uint64_t oneshot_hold_ns;
 };
 
@@ -343,6 +352,8 @@ LIOMMU_EXPORT int liommu_viommu_fault(struct liommu_viommu *v, uint16_t sid, uin
  * @shadow_maps, @shadow_unmaps: host mappings made and removed.
  * @shadow_skipped: guest entries not shadowed (a guest-physical address
  *                  outside the memory table, an erroneous entry).
+ * @shadow_limited: guest leaves not shadowed because the device had
+ *                  @max_mappings host mappings already.
  * @faults_injected: faults recorded for the guest by liommu_viommu_fault().
  * @events:         interrupts sent to the hypervisor.
  * @host:           the host side's counters, summed over attached
@@ -357,6 +368,7 @@ struct liommu_viommu_stats {
 	uint64_t shadow_maps;
 	uint64_t shadow_unmaps;
 	uint64_t shadow_skipped;
+	uint64_t shadow_limited;
 	uint64_t faults_injected;
 	uint64_t events;
 	struct liommu_dma_stats host;
