@@ -50,7 +50,8 @@ static void on_event(void *priv, enum liommu_model_event ev, uint64_t addr, uint
 	struct fx *f = priv;
 
 	pthread_mutex_lock(&f->lock);
-	f->nev++;
+	/* Atomic: the test polls it without the lock. */
+	__atomic_store_n(&f->nev, f->nev + 1, __ATOMIC_RELEASE);
 	f->ev = ev;
 	f->addr = addr;
 	f->data = data;

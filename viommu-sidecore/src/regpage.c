@@ -159,7 +159,7 @@ static void build_watch(struct viommu_regpage *rp)
 		mark_ro64(rp, LIOMMU_MODEL_FRCD_OFFSET + i * VTD_FRCD_SIZE);
 }
 
-int viommu_regpage_init(struct viommu_regpage *rp, struct liommu_model *m, void *page)
+int liommu__viommu_regpage_init(struct viommu_regpage *rp, struct liommu_model *m, void *page)
 {
 	uint64_t seq;
 
@@ -181,7 +181,7 @@ int viommu_regpage_init(struct viommu_regpage *rp, struct liommu_model *m, void 
 	return 0;
 }
 
-bool viommu_regpage_changed(const struct viommu_regpage *rp)
+bool liommu__viommu_regpage_changed(const struct viommu_regpage *rp)
 {
 	return liommu_model_regs_seq(rp->m) != rp->pub_seq;
 }
@@ -241,7 +241,7 @@ static bool oneshot_expire(struct viommu_regpage *rp)
 	return true;
 }
 
-unsigned int viommu_regpage_scan(struct viommu_regpage *rp)
+unsigned int liommu__viommu_regpage_scan(struct viommu_regpage *rp)
 {
 	uint64_t val[RP_MAX_WATCH];
 	unsigned int i, n = 0, i_iqt = rp->nwatch - 1;
@@ -286,8 +286,8 @@ unsigned int viommu_regpage_scan(struct viommu_regpage *rp)
 		}
 	}
 	rp_count(&rp->writes, n);
-	if (n || viommu_regpage_changed(rp) || oneshot_expire(rp))
-		viommu_regpage_publish(rp);
+	if (n || liommu__viommu_regpage_changed(rp) || oneshot_expire(rp))
+		liommu__viommu_regpage_publish(rp);
 	return n;
 }
 
@@ -337,7 +337,7 @@ static void publish_word(struct viommu_regpage *rp, unsigned int wi)
 	}
 }
 
-void viommu_regpage_publish(struct viommu_regpage *rp)
+void liommu__viommu_regpage_publish(struct viommu_regpage *rp)
 {
 	unsigned int frcd_lo = LIOMMU_MODEL_FRCD_OFFSET / 4, frcd_hi, wi, b;
 	unsigned int nfr = (unsigned int)((liommu_model_cap(rp->m) >> 40) & 0xff) + 1;
@@ -368,7 +368,7 @@ void viommu_regpage_publish(struct viommu_regpage *rp)
 	rp_count(&rp->publications, 1);
 }
 
-unsigned int viommu_regpage_sweep(struct viommu_regpage *rp)
+unsigned int liommu__viommu_regpage_sweep(struct viommu_regpage *rp)
 {
 	unsigned int wi, n = 0;
 

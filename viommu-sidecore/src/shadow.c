@@ -241,7 +241,7 @@ static void collect_identity(struct viommu_shadow *sh)
 	unsigned int n, i;
 
 	for (;;) {
-		n = viommu_gmem_spans(sh->cfg.gmem, sh->spans, sh->nspans_cap);
+		n = liommu__viommu_gmem_spans(sh->cfg.gmem, sh->spans, sh->nspans_cap);
 		if (n <= sh->nspans_cap)
 			break;
 		free(sh->spans);
@@ -349,7 +349,7 @@ static void sync_dev_locked(struct viommu_shadow *sh, struct sh_dev *d, uint64_t
 		struct sh_leaf *l = &sh->want[i];
 		struct sh_rec *r;
 
-		if (viommu_gmem_backend(sh->cfg.gmem, l->gpa, l->size, &l->backend)) {
+		if (liommu__viommu_gmem_backend(sh->cfg.gmem, l->gpa, l->size, &l->backend)) {
 			/* Not (wholly) guest RAM: a master abort on hardware. */
 			l->bad = true;
 			sh->st.skipped++;
@@ -424,7 +424,7 @@ static bool sid_matches(uint16_t sid, uint16_t want, uint8_t fm)
 	return ((sid ^ want) & ~mask[fm & 3]) == 0;
 }
 
-void viommu_shadow_inval(struct viommu_shadow *sh, const struct liommu_model_inval *inv)
+void liommu__viommu_shadow_inval(struct viommu_shadow *sh, const struct liommu_model_inval *inv)
 {
 	struct sh_dev *d;
 	bool hit = false;
@@ -470,7 +470,7 @@ void viommu_shadow_inval(struct viommu_shadow *sh, const struct liommu_model_inv
 /* Public calls                                                        */
 /* ------------------------------------------------------------------ */
 
-int viommu_shadow_new(const struct viommu_shadow_config *cfg, struct viommu_shadow **out)
+int liommu__viommu_shadow_new(const struct viommu_shadow_config *cfg, struct viommu_shadow **out)
 {
 	struct viommu_shadow *sh;
 
@@ -518,7 +518,7 @@ static void dev_free_locked(struct viommu_shadow *sh, struct sh_dev *d)
 	free(d);
 }
 
-void viommu_shadow_free(struct viommu_shadow *sh)
+void liommu__viommu_shadow_free(struct viommu_shadow *sh)
 {
 	struct sh_dev *d;
 
@@ -546,7 +546,7 @@ static struct sh_dev *dev_find_locked(struct viommu_shadow *sh, uint16_t sid)
 	return NULL;
 }
 
-int viommu_shadow_attach(struct viommu_shadow *sh, uint16_t sid, struct liommu_domain *host)
+int liommu__viommu_shadow_attach(struct viommu_shadow *sh, uint16_t sid, struct liommu_domain *host)
 {
 	struct liommu_dma_config dc = {
 		.strategy = sh->cfg.teardown,
@@ -604,7 +604,7 @@ err_dev:
 	return ret;
 }
 
-int viommu_shadow_detach(struct viommu_shadow *sh, uint16_t sid)
+int liommu__viommu_shadow_detach(struct viommu_shadow *sh, uint16_t sid)
 {
 	struct sh_dev **pp, *d;
 
@@ -622,7 +622,7 @@ int viommu_shadow_detach(struct viommu_shadow *sh, uint16_t sid)
 	return 0;
 }
 
-void viommu_shadow_resync(struct viommu_shadow *sh)
+void liommu__viommu_shadow_resync(struct viommu_shadow *sh)
 {
 	struct sh_dev *d;
 
@@ -632,7 +632,7 @@ void viommu_shadow_resync(struct viommu_shadow *sh)
 	pthread_mutex_unlock(&sh->lock);
 }
 
-int viommu_shadow_sync_page(struct viommu_shadow *sh, uint16_t sid, uint64_t iova)
+int liommu__viommu_shadow_sync_page(struct viommu_shadow *sh, uint16_t sid, uint64_t iova)
 {
 	struct sh_dev *d;
 	uint64_t before;
@@ -651,7 +651,7 @@ int viommu_shadow_sync_page(struct viommu_shadow *sh, uint16_t sid, uint64_t iov
 	return ret;
 }
 
-uint64_t viommu_shadow_unmap_backing(struct viommu_shadow *sh, uint64_t gpa, uint64_t size)
+uint64_t liommu__viommu_shadow_unmap_backing(struct viommu_shadow *sh, uint64_t gpa, uint64_t size)
 {
 	uint64_t n = 0, i, end = gpa + size < gpa ? UINT64_MAX : gpa + size;
 	struct sh_dev *d;
@@ -677,7 +677,7 @@ uint64_t viommu_shadow_unmap_backing(struct viommu_shadow *sh, uint64_t gpa, uin
 	return n;
 }
 
-void viommu_shadow_get_stats(struct viommu_shadow *sh, struct viommu_shadow_stats *st)
+void liommu__viommu_shadow_get_stats(struct viommu_shadow *sh, struct viommu_shadow_stats *st)
 {
 	struct liommu_dma_stats hs;
 	struct sh_dev *d;

@@ -4,7 +4,7 @@
  * (liommu/viommu.h, "The sidecore").  It owns the thread, the list of
  * instances it serves (touched by that thread only; other threads ask
  * it to change the list and wait for the answer) and the idle back-off.
- * What a pass does to one instance is mmio.c's viommu_instance_poll().
+ * What a pass does to one instance is mmio.c's liommu__viommu_instance_poll().
  *
  * Cost of an idle VM: one pass loads each watched register of its page
  * and compares it with the value last seen (regpage.c), plus one load of
@@ -70,7 +70,8 @@ struct liommu_sidecore {
 	int node;			/* where @list lives, -1 without libnuma */
 
 	/* Statistics: written by the thread only, read by anyone. */
-	_Atomic uint64_t passes __attribute__((aligned(64))), busy_passes, requests, sleeps, kicks, sleep_ns;
+	_Atomic uint64_t passes __attribute__((aligned(64)));
+	_Atomic uint64_t busy_passes, requests, sleeps, kicks, sleep_ns;
 	_Atomic uint64_t backoff_requests, backoff_wait_ns, backoff_wait_max_ns, scan_ns;
 	_Atomic unsigned int ninst;
 	_Atomic int cpu_now, node_now;
@@ -174,7 +175,7 @@ static int sc_list_remove(struct liommu_sidecore *sc, struct liommu_viommu *v)
 		if (sc->list[i] == v) {
 			/* A last pass: what the guest wrote is forwarded and
 			 * what the unit changed is published. */
-			viommu_instance_poll(v);
+			liommu__viommu_instance_poll(v);
 			sc->list[i] = sc->list[--sc->n];
 			return 0;
 		}
@@ -217,7 +218,7 @@ static void sc_sweep(struct liommu_sidecore *sc)
 	unsigned int i;
 
 	for (i = 0; i < sc->n; i++)
-		viommu_regpage_sweep(&sc->list[i]->rp);
+		liommu__viommu_regpage_sweep(&sc->list[i]->rp);
 }
 
 /* Sleep up to @ns unless kicked or asked.  Return: true when kicked. */
@@ -257,7 +258,7 @@ static void *sc_thread(void *arg)
 			break;
 		t0 = now_ns();
 		for (i = 0; i < sc->n; i++)
-			busy += viommu_instance_poll(sc->list[i]);
+			busy += liommu__viommu_instance_poll(sc->list[i]);
 		t1 = now_ns();
 		sc_add(&sc->passes, 1);
 		sc_add(&sc->scan_ns, t1 - t0);
@@ -313,7 +314,7 @@ static void *sc_thread(void *arg)
 	}
 	/* Stopping: a final pass, so every write seen is forwarded. */
 	for (i = 0; i < sc->n; i++)
-		viommu_instance_poll(sc->list[i]);
+		liommu__viommu_instance_poll(sc->list[i]);
 	return NULL;
 }
 
