@@ -26,5 +26,14 @@ bench_bench_translate_LDADD = libiommu/libiommu.la
 # static archive: the figure is the model's, not the PLT's and GOT's
 bench_bench_translate_LDFLAGS = $(AM_LDFLAGS) -static
 
+# The vIOMMU engine: request round trip through the sidecore against a
+# cache-line ping-pong and trap analogues (SIGSEGV, eventfd), guest strict
+# map+unmap against the bare sim unit, invalidations/s with 1-16 VMs and
+# the scan cost per idle VM.
+BENCH_BINS += bench/bench-viommu
+noinst_PROGRAMS += bench/bench-viommu
+bench_bench_viommu_SOURCES = bench/bench-viommu.c bench/bench-stats.h
+bench_bench_viommu_LDADD = libiommu/libiommu.la
+
 # Five alternating rounds of the three benches over two builds.
 EXTRA_DIST += bench/rounds.sh

@@ -60,6 +60,9 @@ struct e2e {
 	struct liommu_dma *gdma;
 };
 
+/* liommu_viommu_config.max_mappings for the next e2e_up() (0: default). */
+static uint64_t e2e_max_mappings;
+
 static void e2e_up(struct e2e *e, enum liommu_viommu_mode mode, enum liommu_dma_strategy guest,
 		   enum liommu_dma_strategy teardown)
 {
@@ -83,6 +86,7 @@ static void e2e_up(struct e2e *e, enum liommu_viommu_mode mode, enum liommu_dma_
 	liommu_viommu_config_default(&vc);
 	vc.mode = mode;
 	vc.teardown = teardown;
+	vc.max_mappings = e2e_max_mappings;
 	ck_assert_int_eq(liommu_viommu_new(&vc, &e->v), 0);
 	ck_assert_int_eq(liommu_viommu_mem_add(e->v, 0, RAM_SIZE, e->ram, e->ram_pa), 0);
 	ck_assert_int_eq(liommu_viommu_attach(e->v, GSID, e->hdom), 0);
@@ -331,6 +335,45 @@ START_TEST(test_mem_remove)
 }
 END_TEST
 
+/* The per-device bound: past max_mappings the guest's leaves are not
+ * mirrored (their DMA faults at the host) and counted; an unmap makes
+ * room again. */
+START_TEST(test_max_mappings)
+{
+	struct liommu_viommu_stats st;
+	struct liommu_fault f;
+	uint64_t iova[6];
+	unsigned int i;
+	struct e2e e;
+
+	e2e_max_mappings = 4;
+	e2e_up(&e, LIOMMU_VIOMMU_TRAP, LIOMMU_DMA_STRICT, LIOMMU_DMA_STRICT);
+	e2e_max_mappings = 0;
+	for (i = 0; i < 6; i++)
+		ck_assert_int_eq(liommu_dma_map(e.gdma, gbuf(i), 64, LIOMMU_DMA_FROM_DEVICE,
+						&iova[i]),
+				 0);
+	for (i = 0; i < 4; i++)
+		ck_assert_int_eq(dev_write(&e, iova[i], 1, 8, &f), 0);
+	for (i = 4; i < 6; i++)
+		ck_assert_int_eq(dev_write(&e, iova[i], 1, 8, &f), -EFAULT);
+	/* The guest grants it, so it is not the guest's fault; still not
+	 * mirrored. */
+	ck_assert_int_eq(liommu_viommu_fault(e.v, GSID, iova[4], LIOMMU_MODEL_WRITE, &f), 0);
+	ck_assert_int_eq(dev_write(&e, iova[4], 1, 8, &f), -EFAULT);
+	liommu_viommu_get_stats(e.v, &st);
+	ck_assert_uint_ge(st.shadow_limited, 2);
+	ck_assert_uint_eq(st.shadow_maps - st.shadow_unmaps, 4);	/* live now */
+	/* Room again after an unmap: the next fault-time sync mirrors it. */
+	ck_assert_int_eq(liommu_dma_unmap(e.gdma, iova[0], 64, LIOMMU_DMA_FROM_DEVICE), 0);
+	ck_assert_int_eq(liommu_viommu_fault(e.v, GSID, iova[4], LIOMMU_MODEL_WRITE, &f), 0);
+	ck_assert_int_eq(dev_write(&e, iova[4], 1, 8, &f), 0);
+	for (i = 1; i < 6; i++)
+		ck_assert_int_eq(liommu_dma_unmap(e.gdma, iova[i], 64, LIOMMU_DMA_FROM_DEVICE), 0);
+	e2e_down(&e);
+}
+END_TEST
+
 /* Translation off in the guest: the device sees all guest RAM at
  * identity, and nothing else. */
 START_TEST(test_te_off_identity)
@@ -475,6 +518,9 @@ Suite *viommu_e2e_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("guest RAM removal unmaps the host side");
 	tcase_add_test(tc, test_mem_remove);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("host mappings per device are bounded");
+	tcase_add_test(tc, test_max_mappings);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("guest TE off mirrors guest RAM at identity");
 	tcase_add_loop_test(tc, test_te_off_identity, 0, 2);

@@ -48,7 +48,7 @@ static struct viommu_gmem *gmem(void)
 {
 	struct viommu_gmem *g = NULL;
 
-	ck_assert_int_eq(viommu_gmem_new(&g), 0);
+	ck_assert_int_eq(liommu__viommu_gmem_new(&g), 0);
 	ck_assert_ptr_nonnull(g);
 	return g;
 }
@@ -60,7 +60,7 @@ static int add_host(struct viommu_gmem *g, uint64_t gpa, uint64_t size, void *ho
 		.gpa = gpa, .size = size, .host = host, .fd = -1, .backend = backend,
 	};
 
-	return viommu_gmem_add(g, &r);
+	return liommu__viommu_gmem_add(g, &r);
 }
 
 static int add_fd(struct viommu_gmem *g, uint64_t gpa, uint64_t size, int fd, uint64_t off)
@@ -69,17 +69,17 @@ static int add_fd(struct viommu_gmem *g, uint64_t gpa, uint64_t size, int fd, ui
 		.gpa = gpa, .size = size, .fd = fd, .fd_offset = off, .backend = gpa,
 	};
 
-	return viommu_gmem_add(g, &r);
+	return liommu__viommu_gmem_add(g, &r);
 }
 
 static int rd(struct viommu_gmem *g, uint64_t pa, void *buf, size_t len)
 {
-	return viommu_gmem_mem_ops.read(g, pa, buf, len);
+	return liommu__viommu_gmem_mem_ops.read(g, pa, buf, len);
 }
 
 static int wr(struct viommu_gmem *g, uint64_t pa, const void *buf, size_t len)
 {
-	return viommu_gmem_mem_ops.write(g, pa, buf, len);
+	return liommu__viommu_gmem_mem_ops.write(g, pa, buf, len);
 }
 
 static int memfd(size_t size)
@@ -102,7 +102,7 @@ START_TEST(add_rejects_bad_ranges)
 	struct viommu_gmem_region r;
 	int fd = memfd(2 * PAGE);
 
-	ck_assert_int_eq(viommu_gmem_add(g, NULL), -EINVAL);
+	ck_assert_int_eq(liommu__viommu_gmem_add(g, NULL), -EINVAL);
 	ck_assert_int_eq(add_host(g, 0x10000, 0, h, 0), -EINVAL);		/* size 0 */
 	ck_assert_int_eq(add_host(g, 0x10800, PAGE, h, 0), -EINVAL);	/* gpa unaligned */
 	ck_assert_int_eq(add_host(g, 0x10000, PAGE + 8, h, 0), -EINVAL);	/* size unaligned */
@@ -115,13 +115,13 @@ START_TEST(add_rejects_bad_ranges)
 	ck_assert_int_eq(add_host(g, 0x10000, PAGE, h + 8, 0), -EINVAL);
 	/* Both a pointer and an fd; neither. */
 	r = (struct viommu_gmem_region){ .gpa = 0x10000, .size = PAGE, .host = h, .fd = fd };
-	ck_assert_int_eq(viommu_gmem_add(g, &r), -EINVAL);
+	ck_assert_int_eq(liommu__viommu_gmem_add(g, &r), -EINVAL);
 	r = (struct viommu_gmem_region){ .gpa = 0x10000, .size = PAGE, .host = NULL, .fd = -1 };
-	ck_assert_int_eq(viommu_gmem_add(g, &r), -EINVAL);
+	ck_assert_int_eq(liommu__viommu_gmem_add(g, &r), -EINVAL);
 	r.fd = -7;
-	ck_assert_int_eq(viommu_gmem_add(g, &r), -EINVAL);
+	ck_assert_int_eq(liommu__viommu_gmem_add(g, &r), -EINVAL);
 	r = (struct viommu_gmem_region){ .gpa = 0x10000, .size = PAGE, .host = h, .fd = -2 };
-	ck_assert_int_eq(viommu_gmem_add(g, &r), -EINVAL);
+	ck_assert_int_eq(liommu__viommu_gmem_add(g, &r), -EINVAL);
 	/* fd offset beyond off_t; unaligned (mmap's EINVAL); a closed fd
 	 * (mmap's EBADF); a read-only fd can not be mapped shared for
 	 * writing (EACCES). */
@@ -142,14 +142,14 @@ START_TEST(add_rejects_bad_ranges)
 		close(ro);
 	}
 	/* Nothing of that reached the table. */
-	ck_assert_int_eq(viommu_gmem_remove(g, 0x10000, PAGE), -ENOENT);
+	ck_assert_int_eq(liommu__viommu_gmem_remove(g, 0x10000, PAGE), -ENOENT);
 	{
 		uint8_t b;
 
 		ck_assert_int_eq(rd(g, 0x10000, &b, 1), -EFAULT);
 	}
 	close(fd);
-	viommu_gmem_free(g);
+	liommu__viommu_gmem_free(g);
 	free(h);
 }
 END_TEST
@@ -171,7 +171,7 @@ START_TEST(add_rejects_overlaps)
 	/* Between two ranges, overlapping the later one only. */
 	ck_assert_int_eq(add_host(g, 0x30000, PAGE, h + 6 * PAGE, 0), 0);
 	ck_assert_int_eq(add_host(g, 0x2f000, 2 * PAGE, h, 0), -EEXIST);
-	viommu_gmem_free(g);
+	liommu__viommu_gmem_free(g);
 	free(h);
 }
 END_TEST
@@ -181,19 +181,19 @@ START_TEST(remove_only_what_was_added)
 	struct viommu_gmem *g = gmem();
 	uint8_t *h = host_pages(4, 0);
 
-	ck_assert_int_eq(viommu_gmem_remove(g, 0, PAGE), -ENOENT);	/* empty table */
+	ck_assert_int_eq(liommu__viommu_gmem_remove(g, 0, PAGE), -ENOENT);	/* empty table */
 	ck_assert_int_eq(add_host(g, 0x40000, 2 * PAGE, h, 0), 0);
 	ck_assert_int_eq(add_host(g, 0x42000, 2 * PAGE, h + 2 * PAGE, 0), 0);
-	ck_assert_int_eq(viommu_gmem_remove(g, 0x40000, PAGE), -ENOENT);	/* part */
-	ck_assert_int_eq(viommu_gmem_remove(g, 0x41000, PAGE), -ENOENT);
-	ck_assert_int_eq(viommu_gmem_remove(g, 0x40000, 3 * PAGE), -ENOENT);
-	ck_assert_int_eq(viommu_gmem_remove(g, 0x40000, 4 * PAGE), -ENOENT);	/* two */
-	ck_assert_int_eq(viommu_gmem_remove(g, 0x40000, 0), -ENOENT);
-	ck_assert_int_eq(viommu_gmem_remove(g, 0x40000, 2 * PAGE), 0);
-	ck_assert_int_eq(viommu_gmem_remove(g, 0x40000, 2 * PAGE), -ENOENT);	/* twice */
-	ck_assert_int_eq(viommu_gmem_remove(g, 0x42000, 2 * PAGE), 0);
-	viommu_gmem_free(g);
-	viommu_gmem_free(NULL);
+	ck_assert_int_eq(liommu__viommu_gmem_remove(g, 0x40000, PAGE), -ENOENT);	/* part */
+	ck_assert_int_eq(liommu__viommu_gmem_remove(g, 0x41000, PAGE), -ENOENT);
+	ck_assert_int_eq(liommu__viommu_gmem_remove(g, 0x40000, 3 * PAGE), -ENOENT);
+	ck_assert_int_eq(liommu__viommu_gmem_remove(g, 0x40000, 4 * PAGE), -ENOENT);	/* two */
+	ck_assert_int_eq(liommu__viommu_gmem_remove(g, 0x40000, 0), -ENOENT);
+	ck_assert_int_eq(liommu__viommu_gmem_remove(g, 0x40000, 2 * PAGE), 0);
+	ck_assert_int_eq(liommu__viommu_gmem_remove(g, 0x40000, 2 * PAGE), -ENOENT);	/* twice */
+	ck_assert_int_eq(liommu__viommu_gmem_remove(g, 0x42000, 2 * PAGE), 0);
+	liommu__viommu_gmem_free(g);
+	liommu__viommu_gmem_free(NULL);
 	free(h);
 }
 END_TEST
@@ -206,22 +206,22 @@ START_TEST(lookups_reject_empty_and_wrapping)
 	uint8_t b[16];
 
 	ck_assert_int_eq(add_host(g, 0, PAGE, h, 0x900000), 0);
-	viommu_gmem_read_lock(g);
-	ck_assert_ptr_null(viommu_gmem_ptr(g, 0, 0));
-	ck_assert_ptr_null(viommu_gmem_ptr(g, 8, ~0ULL));
-	ck_assert_ptr_null(viommu_gmem_ptr(g, ~0ULL, 2));
-	ck_assert_ptr_eq(viommu_gmem_ptr(g, 0, PAGE), h);
-	viommu_gmem_read_unlock(g);
-	ck_assert_int_eq(viommu_gmem_backend(g, 0, 0, &out), -EFAULT);
-	ck_assert_int_eq(viommu_gmem_backend(g, 8, ~0ULL, &out), -EFAULT);
-	ck_assert_int_eq(viommu_gmem_backend(g, PAGE, 1, &out), -EFAULT);
+	liommu__viommu_gmem_read_lock(g);
+	ck_assert_ptr_null(liommu__viommu_gmem_ptr(g, 0, 0));
+	ck_assert_ptr_null(liommu__viommu_gmem_ptr(g, 8, ~0ULL));
+	ck_assert_ptr_null(liommu__viommu_gmem_ptr(g, ~0ULL, 2));
+	ck_assert_ptr_eq(liommu__viommu_gmem_ptr(g, 0, PAGE), h);
+	liommu__viommu_gmem_read_unlock(g);
+	ck_assert_int_eq(liommu__viommu_gmem_backend(g, 0, 0, &out), -EFAULT);
+	ck_assert_int_eq(liommu__viommu_gmem_backend(g, 8, ~0ULL, &out), -EFAULT);
+	ck_assert_int_eq(liommu__viommu_gmem_backend(g, PAGE, 1, &out), -EFAULT);
 	ck_assert_uint_eq(out, 0x1234);	/* untouched */
 	memset(b, 0xee, sizeof(b));
 	ck_assert_int_eq(rd(g, ~0ULL - 3, b, 8), -EFAULT);
 	ck_assert_int_eq(wr(g, ~0ULL - 3, b, 8), -EFAULT);
 	ck_assert_int_eq(rd(g, 8, b, 0), 0);	/* nothing to copy */
 	ck_assert_uint_eq(b[0], 0xee);
-	viommu_gmem_free(g);
+	liommu__viommu_gmem_free(g);
 	free(h);
 }
 END_TEST
@@ -251,7 +251,7 @@ static void edges_up(struct edges *e)
 
 static void edges_down(struct edges *e)
 {
-	viommu_gmem_free(e->g);
+	liommu__viommu_gmem_free(e->g);
 	free(e->a);
 	free(e->b);
 	free(e->c);
@@ -363,32 +363,32 @@ START_TEST(ptr_and_backend_edges)
 	uint64_t out;
 
 	edges_up(&e);
-	viommu_gmem_read_lock(e.g);
-	ck_assert_ptr_eq(viommu_gmem_ptr(e.g, 0x10000, 4 * PAGE), e.a);
-	ck_assert_ptr_eq(viommu_gmem_ptr(e.g, 0x13fff, 1), e.a + 4 * PAGE - 1);
-	ck_assert_ptr_eq(viommu_gmem_ptr(e.g, 0x14000, 1), e.b);
+	liommu__viommu_gmem_read_lock(e.g);
+	ck_assert_ptr_eq(liommu__viommu_gmem_ptr(e.g, 0x10000, 4 * PAGE), e.a);
+	ck_assert_ptr_eq(liommu__viommu_gmem_ptr(e.g, 0x13fff, 1), e.a + 4 * PAGE - 1);
+	ck_assert_ptr_eq(liommu__viommu_gmem_ptr(e.g, 0x14000, 1), e.b);
 	/* One range only: A and B are adjacent in guest memory, not on the
 	 * host. */
-	ck_assert_ptr_null(viommu_gmem_ptr(e.g, 0x13fff, 2));
-	ck_assert_ptr_null(viommu_gmem_ptr(e.g, 0x10000, 4 * PAGE + 1));
-	ck_assert_ptr_null(viommu_gmem_ptr(e.g, 0x16000, 1));
-	ck_assert_ptr_null(viommu_gmem_ptr(e.g, 0xffff, 1));
-	viommu_gmem_read_unlock(e.g);
-	ck_assert_int_eq(viommu_gmem_backend(e.g, 0x10000, 1, &out), 0);
+	ck_assert_ptr_null(liommu__viommu_gmem_ptr(e.g, 0x13fff, 2));
+	ck_assert_ptr_null(liommu__viommu_gmem_ptr(e.g, 0x10000, 4 * PAGE + 1));
+	ck_assert_ptr_null(liommu__viommu_gmem_ptr(e.g, 0x16000, 1));
+	ck_assert_ptr_null(liommu__viommu_gmem_ptr(e.g, 0xffff, 1));
+	liommu__viommu_gmem_read_unlock(e.g);
+	ck_assert_int_eq(liommu__viommu_gmem_backend(e.g, 0x10000, 1, &out), 0);
 	ck_assert_uint_eq(out, 0x7010000);
-	ck_assert_int_eq(viommu_gmem_backend(e.g, 0x13fff, 1, &out), 0);
+	ck_assert_int_eq(liommu__viommu_gmem_backend(e.g, 0x13fff, 1, &out), 0);
 	ck_assert_uint_eq(out, 0x7013fff);
-	ck_assert_int_eq(viommu_gmem_backend(e.g, 0x15000, PAGE, &out), 0);
+	ck_assert_int_eq(liommu__viommu_gmem_backend(e.g, 0x15000, PAGE, &out), 0);
 	ck_assert_uint_eq(out, 0x9001000);
-	ck_assert_int_eq(viommu_gmem_backend(e.g, 0x13fff, 2, &out), -EFAULT);
-	ck_assert_int_eq(viommu_gmem_backend(e.g, 0x16000, 1, &out), -EFAULT);
+	ck_assert_int_eq(liommu__viommu_gmem_backend(e.g, 0x13fff, 2, &out), -EFAULT);
+	ck_assert_int_eq(liommu__viommu_gmem_backend(e.g, 0x16000, 1, &out), -EFAULT);
 	/* After removal: gone from every lookup. */
-	ck_assert_int_eq(viommu_gmem_remove(e.g, 0x14000, 2 * PAGE), 0);
-	ck_assert_int_eq(viommu_gmem_backend(e.g, 0x15000, 1, &out), -EFAULT);
-	viommu_gmem_read_lock(e.g);
-	ck_assert_ptr_null(viommu_gmem_ptr(e.g, 0x14000, 1));
-	ck_assert_ptr_eq(viommu_gmem_ptr(e.g, 0x20000, 1), e.c);
-	viommu_gmem_read_unlock(e.g);
+	ck_assert_int_eq(liommu__viommu_gmem_remove(e.g, 0x14000, 2 * PAGE), 0);
+	ck_assert_int_eq(liommu__viommu_gmem_backend(e.g, 0x15000, 1, &out), -EFAULT);
+	liommu__viommu_gmem_read_lock(e.g);
+	ck_assert_ptr_null(liommu__viommu_gmem_ptr(e.g, 0x14000, 1));
+	ck_assert_ptr_eq(liommu__viommu_gmem_ptr(e.g, 0x20000, 1), e.c);
+	liommu__viommu_gmem_read_unlock(e.g);
 	edges_down(&e);
 }
 END_TEST
@@ -429,12 +429,12 @@ START_TEST(fd_backed_shares_the_file)
 	/* Outside the mapped window of the file. */
 	ck_assert_int_eq(rd(g, 0x82000, &v, 8), -EFAULT);
 	ck_assert_int_eq(rd(g, 0x7fff8, &v, 8), -EFAULT);
-	ck_assert_int_eq(viommu_gmem_remove(g, 0x80000, 2 * PAGE), 0);
+	ck_assert_int_eq(liommu__viommu_gmem_remove(g, 0x80000, 2 * PAGE), 0);
 	ck_assert_int_eq(rd(g, 0x80000, &v, 8), -EFAULT);
 	/* An fd range still in the table at free() is unmapped there. */
 	ck_assert_int_eq(add_fd(g, 0x80000, 4 * PAGE, keep, 0), 0);
 	close(keep);
-	viommu_gmem_free(g);
+	liommu__viommu_gmem_free(g);
 }
 END_TEST
 
@@ -468,8 +468,8 @@ static void *reader_fn(void *arg)
 			r->bad++;
 		else if (ret && ret != -EFAULT)
 			r->bad++;
-		viommu_gmem_read_lock(r->g);
-		p = viommu_gmem_ptr(r->g, r->gpa, RD_PAGES * PAGE);
+		liommu__viommu_gmem_read_lock(r->g);
+		p = liommu__viommu_gmem_ptr(r->g, r->gpa, RD_PAGES * PAGE);
 		if (p) {
 			unsigned int i;
 
@@ -477,7 +477,7 @@ static void *reader_fn(void *arg)
 				if (__atomic_load_n(&p[i], __ATOMIC_RELAXED) != RD_PATTERN)
 					r->bad++;
 		}
-		viommu_gmem_read_unlock(r->g);
+		liommu__viommu_gmem_read_unlock(r->g);
 		if (ret)
 			__atomic_store_n(&r->faults, r->faults + 1, __ATOMIC_RELEASE);
 		else
@@ -525,7 +525,7 @@ START_TEST(remove_under_reader)
 	}
 	ck_assert_int_eq(pthread_create(&t, NULL, reader_fn, &r), 0);
 	wait_for(&r.ok, 1000);
-	ck_assert_int_eq(viommu_gmem_remove(g, RD_GPA, RD_PAGES * PAGE), 0);
+	ck_assert_int_eq(liommu__viommu_gmem_remove(g, RD_GPA, RD_PAGES * PAGE), 0);
 	free(h);
 	ck_assert_int_eq(rd(g, RD_GPA, &v, 8), -EFAULT);
 	wait_for(&r.faults, 100);
@@ -533,7 +533,7 @@ START_TEST(remove_under_reader)
 	ck_assert_int_eq(pthread_join(t, NULL), 0);
 	ck_assert_uint_eq(r.bad, 0);
 	ck_assert_uint_ge(r.ok, 1000);
-	viommu_gmem_free(g);
+	liommu__viommu_gmem_free(g);
 }
 END_TEST
 
@@ -555,15 +555,15 @@ START_TEST(churn_under_reader)
 
 		ck_assert_int_eq(add_host(g, below, PAGE, o, 0), 0);
 		ck_assert_int_eq(add_host(g, above, PAGE, o + PAGE, 0), 0);
-		ck_assert_int_eq(viommu_gmem_remove(g, below, PAGE), 0);
-		ck_assert_int_eq(viommu_gmem_remove(g, above, PAGE), 0);
+		ck_assert_int_eq(liommu__viommu_gmem_remove(g, below, PAGE), 0);
+		ck_assert_int_eq(liommu__viommu_gmem_remove(g, above, PAGE), 0);
 	}
 	wait_for(&r.ok, 100);
 	__atomic_store_n(&r.stop, 1, __ATOMIC_RELEASE);
 	ck_assert_int_eq(pthread_join(t, NULL), 0);
 	ck_assert_uint_eq(r.bad, 0);
 	ck_assert_uint_eq(r.faults, 0);
-	viommu_gmem_free(g);
+	liommu__viommu_gmem_free(g);
 	free(h);
 	free(o);
 }
@@ -742,7 +742,7 @@ static void rm_remove(struct viommu_gmem *g, struct ref *m)
 	for (i = 0; i < RM_SLOTS; i++)
 		if (m->r[i].used && m->r[i].gpa == gpa && m->r[i].size == size)
 			r = &m->r[i];
-	ck_assert_int_eq(viommu_gmem_remove(g, gpa, size), r ? 0 : -ENOENT);
+	ck_assert_int_eq(liommu__viommu_gmem_remove(g, gpa, size), r ? 0 : -ENOENT);
 	if (r) {
 		free(r->bytes);
 		free(r->host);
@@ -803,15 +803,15 @@ static void rm_lookup(struct viommu_gmem *g, struct ref *m)
 	uint64_t out;
 	uint8_t *p;
 
-	viommu_gmem_read_lock(g);
-	p = viommu_gmem_ptr(g, gpa, len);
+	liommu__viommu_gmem_read_lock(g);
+	p = liommu__viommu_gmem_ptr(g, gpa, len);
 	ck_assert(!p == !inside);
 	if (p && !r->fd)
 		ck_assert_ptr_eq(p, r->host + (gpa - r->gpa));
 	if (p)
 		ck_assert(!memcmp(p, r->bytes + (gpa - r->gpa), len));
-	viommu_gmem_read_unlock(g);
-	ck_assert_int_eq(viommu_gmem_backend(g, gpa, len, &out), inside ? 0 : -EFAULT);
+	liommu__viommu_gmem_read_unlock(g);
+	ck_assert_int_eq(liommu__viommu_gmem_backend(g, gpa, len, &out), inside ? 0 : -EFAULT);
 	if (inside && !r->fd)
 		ck_assert_uint_eq(out, gpa ^ 0xb000000000ULL);
 	else if (inside)
@@ -853,7 +853,7 @@ START_TEST(random_against_reference)
 	for (i = 0; i < RM_SLOTS; i++)
 		if (m.r[i].used && !m.r[i].fd)
 			ck_assert(!memcmp(m.r[i].host, m.r[i].bytes, m.r[i].size));
-	viommu_gmem_free(g);
+	liommu__viommu_gmem_free(g);
 	for (i = 0; i < RM_SLOTS; i++) {
 		free(m.r[i].bytes);
 		free(m.r[i].host);
@@ -922,7 +922,7 @@ static void mw_up(struct mw *w)
 	w->host = host_pages(MW_SIZE / PAGE, 0);
 	ck_assert_int_eq(add_host(w->g, MW_BASE, MW_SIZE, w->host, 0), 0);
 	liommu_viommu_config_default(&cfg);
-	cfg.unit.mem.ops = &viommu_gmem_mem_ops;
+	cfg.unit.mem.ops = &liommu__viommu_gmem_mem_ops;
 	cfg.unit.mem.priv = w->g;
 	ck_assert_int_eq(liommu_model_new(&cfg.unit, &w->m), 0);
 
@@ -950,7 +950,7 @@ static void mw_up(struct mw *w)
 static void mw_down(struct mw *w)
 {
 	liommu_model_free(w->m);
-	viommu_gmem_free(w->g);
+	liommu__viommu_gmem_free(w->g);
 	free(w->host);
 }
 
@@ -1019,7 +1019,7 @@ START_TEST(model_faults_outside_guest_memory)
 	ck_assert_uint_eq(mw_fault(&w, 0x0014, 0x5000), VTD_FR_CTX_P);
 	/* The memory removed under the unit: the root is outside now.  (A
 	 * new source-id, so no cached context entry answers.) */
-	ck_assert_int_eq(viommu_gmem_remove(w.g, MW_BASE, MW_SIZE), 0);
+	ck_assert_int_eq(liommu__viommu_gmem_remove(w.g, MW_BASE, MW_SIZE), 0);
 	ck_assert_uint_eq(mw_fault(&w, 0x0015, 0x5000), VTD_FR_ROOT_ACCESS);
 	mw_down(&w);
 }

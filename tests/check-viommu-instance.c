@@ -50,7 +50,8 @@ static void on_event(void *priv, enum liommu_model_event ev, uint64_t addr, uint
 	struct fx *f = priv;
 
 	pthread_mutex_lock(&f->lock);
-	f->nev++;
+	/* Atomic: the test polls it without the lock. */
+	__atomic_store_n(&f->nev, f->nev + 1, __ATOMIC_RELEASE);
 	f->ev = ev;
 	f->addr = addr;
 	f->data = data;
@@ -430,6 +431,104 @@ START_TEST(test_mem_table_refusals)
 }
 END_TEST
 
+/* GSTS's one-shot bits: shown after their command for the hold, then
+ * hidden, so a repeated SRTP never reads complete before it is consumed. */
+START_TEST(test_oneshot_hold)
+{
+	struct liommu_viommu_config c;
+	struct liommu_sidecore *sc;
+	struct liommu_viommu_stats st;
+	struct timespec d = { 0, 40000000 };
+	struct fx f;
+	uint32_t gsts;
+	int i;
+
+	memset(&f, 0, sizeof(f));
+	pthread_mutex_init(&f.lock, NULL);
+	f.ram = aligned_alloc(PG, RAM);
+	memset(f.ram, 0, RAM);
+	liommu_viommu_config_default(&c);
+	c.oneshot_hold_ns = 20000000;	/* 20 ms */
+	ck_assert_int_eq(liommu_viommu_new(&c, &f.v), 0);
+	ck_assert_int_eq(liommu_viommu_mem_add(f.v, 0, RAM, f.ram, 0), 0);
+	f.page = liommu_viommu_regs_page(f.v);
+	ck_assert_int_eq(liommu_sidecore_new(NULL, &sc), 0);
+	f.sc = sc;
+	ck_assert_int_eq(liommu_sidecore_add(sc, f.v), 0);
+
+	w64(&f, VTD_RTADDR_REG, 0x1000);
+	w32(&f, VTD_GCMD_REG, (uint32_t)VTD_GCMD_SRTP);
+	ck_assert(wait32(&f, VTD_GSTS_REG, (uint32_t)VTD_GSTS_RTPS, (uint32_t)VTD_GSTS_RTPS));
+	nanosleep(&d, NULL);
+	ck_assert(wait32(&f, VTD_GSTS_REG, (uint32_t)VTD_GSTS_RTPS, 0));
+	/* Again: whenever the page shows RTPS, the engine had consumed the
+	 * command (the stats are read after the GSTS load). */
+	for (i = 0; i < 5; i++) {
+		uint64_t before;
+
+		nanosleep(&d, NULL);
+		ck_assert(wait32(&f, VTD_GSTS_REG, (uint32_t)VTD_GSTS_RTPS, 0));
+		liommu_viommu_get_stats(f.v, &st);
+		before = st.reg_writes;
+		w32(&f, VTD_GCMD_REG, (uint32_t)VTD_GCMD_SRTP);
+		gsts = r32(&f, VTD_GSTS_REG);
+		liommu_viommu_get_stats(f.v, &st);
+		if (gsts & VTD_GSTS_RTPS)
+			ck_assert_uint_gt(st.reg_writes, before);
+		ck_assert(wait32(&f, VTD_GSTS_REG, (uint32_t)VTD_GSTS_RTPS,
+				 (uint32_t)VTD_GSTS_RTPS));
+	}
+	/* The model itself keeps RTPS: only the page hides it. */
+	ck_assert(liommu_model_read32(liommu_viommu_model(f.v), VTD_GSTS_REG) & VTD_GSTS_RTPS);
+	fx_down(&f);
+}
+END_TEST
+
+/*
+ * Re-enabling a used queue: IQT = 0, IQA, GCMD.QIE seen in one pass (the
+ * instance is not served while the guest stores them) must enable the
+ * new queue at tail 0, not run the old tail over it (no IQE).
+ */
+START_TEST(test_qi_reenable_one_pass)
+{
+	struct liommu_sidecore_config scc;
+	uint64_t *q = NULL;
+	struct fx f;
+
+	fx_up(&f, LIOMMU_VIOMMU_SIDECORE, false);
+	liommu_sidecore_config_default(&scc);
+	ck_assert_int_eq(liommu_sidecore_new(&scc, &f.sc), 0);
+	ck_assert_int_eq(liommu_sidecore_add(f.sc, f.v), 0);
+	/* A queue at gpa 0x10000 with one wait descriptor (status to 0x20000). */
+	q = (uint64_t *)(void *)(f.ram + 0x10000);
+	{
+		struct vtd_inv_desc d = vtd_inv_wait(true, 0x77, 0x20000, false, false);
+
+		q[0] = d.lo;
+		q[1] = d.hi;
+	}
+	w64(&f, VTD_IQA_REG, 0x10000);
+	w32(&f, VTD_GCMD_REG, (uint32_t)VTD_GCMD_QIE);
+	ck_assert(wait32(&f, VTD_GSTS_REG, (uint32_t)VTD_GSTS_QIES, (uint32_t)VTD_GSTS_QIES));
+	w64(&f, VTD_IQT_REG, 16);
+	ck_assert(wait32(&f, VTD_IQH_REG, 0xffff, 16));
+	ck_assert_uint_eq(*(uint32_t *)(void *)(f.ram + 0x20000), 0x77);
+	w32(&f, VTD_GCMD_REG, 0);
+	ck_assert(wait32(&f, VTD_GSTS_REG, (uint32_t)VTD_GSTS_QIES, 0));
+	/* The re-enable, stored while nobody polls. */
+	ck_assert_int_eq(liommu_sidecore_remove(f.sc, f.v), 0);
+	memset(f.ram + 0x30000, 0, PG);
+	w64(&f, VTD_IQT_REG, 0);
+	w64(&f, VTD_IQA_REG, 0x30000);
+	w32(&f, VTD_GCMD_REG, (uint32_t)VTD_GCMD_QIE);
+	ck_assert_int_eq(liommu_sidecore_add(f.sc, f.v), 0);
+	ck_assert(wait32(&f, VTD_GSTS_REG, (uint32_t)VTD_GSTS_QIES, (uint32_t)VTD_GSTS_QIES));
+	ck_assert_uint_eq(r32(&f, VTD_FSTS_REG) & VTD_FSTS_IQE, 0);
+	ck_assert_uint_eq(liommu_viommu_mmio_read(f.v, VTD_IQH_REG, 8), 0);
+	fx_down(&f);
+}
+END_TEST
+
 Suite *viommu_instance_suite(void);
 
 Suite *viommu_instance_suite(void)
@@ -448,6 +547,11 @@ Suite *viommu_instance_suite(void)
 	tc = tcase_create("a guest command through page or trap");
 	tcase_add_loop_test(tc, test_srtp_both_modes, 0, 2);
 	tcase_add_loop_test(tc, test_pointers_outside_guest_ram, 0, 2);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("what plain memory cannot show: one-shot status, QI re-enable");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_oneshot_hold);
+	tcase_add_test(tc, test_qi_reenable_one_pass);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("sidecore life cycle, pinning, back-off");
 	tcase_set_timeout(tc, 30);

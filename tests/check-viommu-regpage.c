@@ -108,7 +108,7 @@ static void fx_up(struct fixture *f)
 	ck_assert_int_eq(liommu_model_new(&cfg.unit, &f->m), 0);
 	f->page = aligned_alloc(4096, 4096);
 	ck_assert_ptr_nonnull(f->page);
-	ck_assert_int_eq(viommu_regpage_init(&f->rp, f->m, f->page), 0);
+	ck_assert_int_eq(liommu__viommu_regpage_init(&f->rp, f->m, f->page), 0);
 }
 
 static void fx_down(struct fixture *f)
@@ -148,7 +148,7 @@ START_TEST(test_init_shows_the_unit)
 	ck_assert_uint_eq(pg32(&f, VTD_VER_REG), liommu_model_read32(f.m, VTD_VER_REG));
 	ck_assert_uint_eq(pg32(&f, VTD_FECTL_REG), VTD_FECTL_IM);
 	ck_assert_uint_eq(pg32(&f, VTD_GCMD_REG), VIOMMU_GCMD_SENTINEL);
-	ck_assert_uint_eq(viommu_regpage_scan(&f.rp), 0);	/* nothing written */
+	ck_assert_uint_eq(liommu__viommu_regpage_scan(&f.rp), 0);	/* nothing written */
 	fx_down(&f);
 }
 END_TEST
@@ -163,14 +163,14 @@ START_TEST(test_gcmd_repeated_write_is_seen)
 	fx_up(&f);
 	st64(&f, VTD_RTADDR_REG, 0x10000);
 	st32(&f, VTD_GCMD_REG, VTD_GCMD_SRTP);
-	ck_assert_uint_eq(viommu_regpage_scan(&f.rp), 2);
+	ck_assert_uint_eq(liommu__viommu_regpage_scan(&f.rp), 2);
 	ck_assert(pg32(&f, VTD_GSTS_REG) & VTD_GSTS_RTPS);
 	ck_assert(liommu_model_read32(f.m, VTD_GSTS_REG) & VTD_GSTS_RTPS);
 	ck_assert_uint_eq(pg64(&f, VTD_RTADDR_REG), 0x10000);
 	ck_assert_uint_eq(pg32(&f, VTD_GCMD_REG), VIOMMU_GCMD_SENTINEL);
 	seq = liommu_model_regs_seq(f.m);
 	st32(&f, VTD_GCMD_REG, VTD_GCMD_SRTP);
-	ck_assert_uint_eq(viommu_regpage_scan(&f.rp), 1);
+	ck_assert_uint_eq(liommu__viommu_regpage_scan(&f.rp), 1);
 	ck_assert_uint_ne(liommu_model_regs_seq(f.m), seq);	/* the model saw a write */
 	fx_down(&f);
 }
@@ -188,8 +188,8 @@ START_TEST(test_sweep_repairs_read_only)
 	st64(&f, VTD_CAP_REG, ~0ULL);
 	st32(&f, VTD_GSTS_REG, 0xffffffffu);
 	st32(&f, 0xf00, 0x12345678u);		/* a reserved offset */
-	ck_assert_uint_eq(viommu_regpage_scan(&f.rp), 0);
-	ck_assert_uint_eq(viommu_regpage_sweep(&f.rp), 4);	/* CAP's two halves, GSTS, 0xf00 */
+	ck_assert_uint_eq(liommu__viommu_regpage_scan(&f.rp), 0);
+	ck_assert_uint_eq(liommu__viommu_regpage_sweep(&f.rp), 4);	/* CAP's two halves, GSTS, 0xf00 */
 	ck_assert_uint_eq(pg64(&f, VTD_CAP_REG), cap);
 	ck_assert_uint_eq(pg32(&f, VTD_GSTS_REG), 0);
 	ck_assert_uint_eq(pg32(&f, 0xf00), 0);
@@ -206,13 +206,13 @@ START_TEST(test_fectl_and_fsts)
 
 	fx_up(&f);
 	st32(&f, VTD_FECTL_REG, 0);		/* unmask */
-	ck_assert_uint_eq(viommu_regpage_scan(&f.rp), 1);
+	ck_assert_uint_eq(liommu__viommu_regpage_scan(&f.rp), 1);
 	ck_assert_uint_eq(liommu_model_read32(f.m, VTD_FECTL_REG), 0);
 	ck_assert_uint_eq(pg32(&f, VTD_FECTL_REG), 0);
 	/* Linux's FSTS clear (PFO | PPF | PRO) over an FSTS of 0: the bits
 	 * the guest stored are the unit's to undo, and it does. */
 	st32(&f, VTD_FSTS_REG, 0x83);
-	ck_assert_uint_eq(viommu_regpage_scan(&f.rp), 1);
+	ck_assert_uint_eq(liommu__viommu_regpage_scan(&f.rp), 1);
 	ck_assert_uint_eq(pg32(&f, VTD_FSTS_REG), 0);
 	fx_down(&f);
 }
@@ -223,7 +223,7 @@ static void *poll_loop(void *arg)
 	struct fixture *f = arg;
 
 	while (!__atomic_load_n(&f->stop, __ATOMIC_ACQUIRE))
-		viommu_regpage_scan(&f->rp);
+		liommu__viommu_regpage_scan(&f->rp);
 	return NULL;
 }
 

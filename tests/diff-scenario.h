@@ -11,7 +11,8 @@
  * and fault collection.  The same scenario runs on two "sides", each a
  * platform with the driver on top: the sim platform (the model) and the
  * qemu platform (QEMU 7.2's intel_iommu.c with its edu device), or two
- * sims.  After every operation the runner compares every observable:
+ * sims, or a sim and a vIOMMU instance (liommu/viommu.h: the driver as
+ * the guest's, on the instance's guest platform, in either mode).  After every operation the runner compares every observable:
  * the return code of each driver call, the registers (GSTS, FSTS, FECTL,
  * FEDATA/FEADDR, IQH/IQT, ICS, IECTL and friends, CCMD, the IOTLB
  * register, the fault record), the collected faults (reason, source-id,
@@ -40,6 +41,7 @@
 #include <liommu/liommu.h>
 #include <liommu/qemu.h>
 #include <liommu/sim.h>
+#include <liommu/viommu.h>
 #include <liommu/vtd.h>
 
 #define DIFF_POOL		0x400000ULL	/* 4 MiB */
@@ -99,8 +101,24 @@ struct diff_scenario {
 /* One unit under test: a platform, the driver on it, an edu device. */
 struct diff_side {
 	const char *name;
-	struct liommu_sim *sim;		/* exactly one of sim, q */
+	struct liommu_sim *sim;		/* exactly one of sim, q, v */
 	struct liommu_qemu *q;
+	struct liommu_viommu *v;
+	struct liommu_sidecore *sc;	/* v in SIDECORE mode: its thread */
+	struct liommu_platform *gplat;	/* v: the guest platform */
+	/*
+	 * Called after every operation (and wherever the runner reads what
+	 * its own writes caused) before the side's observables are read:
+	 * make the register writes made so far take effect.  NULL when they
+	 * do at once (sim, qemu, TRAP).  Return: 0, or -ETIMEDOUT.
+	 */
+	int (*settle)(struct diff_side *s);
+	unsigned long settles, settle_timeouts;
+	/* SIDECORE (diff-scenario.c, bus_wr32()): write-1-to-clear stores
+	 * of the value the page showed, made visible; SRTP/SIRTP stores
+	 * that met their GSTS status bit already set; write-1-to-clear
+	 * stores settled before the next access. */
+	unsigned long w1c_visible, gcmd_early, w1c_settled;
 	struct liommu_platform *plat;
 	uint8_t *ram;			/* CPU address of physical 0 */
 	uint16_t sid;			/* edu's source-id */
@@ -115,6 +133,24 @@ struct diff_side {
  * sized so no entry is evicted within a scenario, no PDE cache, as QEMU).
  * Return: 0 or negative errno. */
 int diff_side_sim(struct diff_side *s, const struct liommu_model_config *mc);
+/* The unit both sides of a sim-vs-vIOMMU comparison are:
+ * liommu_viommu_config_default()'s, with flush_on_te (which the engine
+ * forces) and the caches sized as diff_side_sim() sizes them. */
+void diff_viommu_unit_config(struct liommu_model_config *mc);
+/*
+ * A side on a vIOMMU instance in @mode: guest RAM is a 256 MiB host
+ * buffer at guest-physical 0 (as the sim's memory), the driver runs on
+ * liommu_viommu_guest_platform_new() over [16 MiB, 256 MiB), edu's DMA
+ * goes through liommu_viommu_model() (@mc NULL: diff_viommu_unit_config()).
+ * In SIDECORE mode a sidecore thread serves the instance and @s->settle
+ * waits for its passes; @s must not move while the side lives.
+ * Return: 0 or negative errno.
+ */
+int diff_side_viommu(struct diff_side *s, enum liommu_viommu_mode mode,
+		     const struct liommu_model_config *mc);
+/* Free a vIOMMU side entirely (driver objects, platforms, thread,
+ * instance, guest RAM). */
+void diff_side_viommu_free(struct diff_side *s);
 /* A side on a running QEMU (caller starts and stops it). */
 int diff_side_qemu(struct diff_side *s, struct liommu_qemu *q);
 /* Free the driver objects (not the platform). */

@@ -45,3 +45,46 @@ tests_check_viommu_instance_SOURCES = tests/runner.c tests/check-viommu-instance
 tests_check_viommu_instance_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=viommu_instance_suite
 tests_check_viommu_instance_CFLAGS = $(TEST_CFLAGS)
 tests_check_viommu_instance_LDADD = $(TEST_LIBS)
+
+# The differential scenarios (diff-scenario.[ch], which uses the driver's
+# internals: linked statically) through an instance in each mode, against
+# the model run directly.  check-model-diff.c brings the seeded loop.
+check_PROGRAMS += tests/check-viommu-diff
+tests_check_viommu_diff_SOURCES = tests/runner.c tests/check-viommu-diff.c \
+	tests/check-model-diff.c tests/diff-scenario.c tests/diff-scenario.h
+tests_check_viommu_diff_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=viommu_diff_suite
+tests_check_viommu_diff_CFLAGS = $(TEST_CFLAGS)
+tests_check_viommu_diff_LDADD = $(TEST_LIBS)
+tests_check_viommu_diff_LDFLAGS = $(TEST_LINK_STATIC)
+# Hostile guests beside a good one (public API only); a long campaign:
+# LIOMMU_HOSTILE_OPS=1000000 ./tests/check-viommu-hostile.
+check_PROGRAMS += tests/check-viommu-hostile
+tests_check_viommu_hostile_SOURCES = tests/runner.c tests/check-viommu-hostile.c
+tests_check_viommu_hostile_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=viommu_hostile_suite
+tests_check_viommu_hostile_CFLAGS = $(TEST_CFLAGS)
+tests_check_viommu_hostile_LDADD = $(TEST_LIBS)
+
+# libFuzzer over the engine's guest-facing surface (guest RAM, trapped
+# register writes, descriptors): `make fuzz-viommu` (or `make fuzz`).
+# The library's sources are compiled into the harness with clang, so
+# libFuzzer sees their coverage; FUZZ_CC and FUZZ_TIME as in cli.mk.
+EXTRA_DIST += tests/fuzz/fuzz-viommu.c
+fuzz-viommu:
+	@if echo 'int LLVMFuzzerTestOneInput(const char *d, long n) { return 0; }' | \
+	    $(FUZZ_CC) -x c -fsanitize=fuzzer -o /dev/null - >/dev/null 2>&1; then \
+		srcs=; for f in $(libiommu_libiommu_la_SOURCES); do \
+			case $$f in *.c) srcs="$$srcs $(top_srcdir)/$$f";; esac; done; \
+		mkdir -p tests/fuzz/corpus-viommu && \
+		$(FUZZ_CC) -g -O1 -fsanitize=fuzzer,address,undefined -pthread \
+			-DHAVE_CONFIG_H -DLIOMMU_BUILDING -DQEMU_DEFAULT_BINARY='"$(QEMU_SYSTEM_X86)"' \
+			$(AM_CPPFLAGS) \
+			$(top_srcdir)/tests/fuzz/fuzz-viommu.c $$srcs \
+			$(URCU_BP_LIBS) $(NUMA_LIBS) -o tests/fuzz/fuzz-viommu && \
+		./tests/fuzz/fuzz-viommu -max_total_time=$(FUZZ_TIME) -max_len=4096 \
+			tests/fuzz/corpus-viommu; \
+	else \
+		echo "fuzz-viommu: $(FUZZ_CC) lacks -fsanitize=fuzzer (clang, libfuzzer-14-dev): skipped"; \
+	fi
+fuzz: fuzz-viommu
+.PHONY: fuzz-viommu
+CLEANFILES += tests/fuzz/fuzz-viommu

@@ -25,8 +25,8 @@
 
 #include "instance.h"
 
-void viommu_event_raise(void *priv, enum liommu_model_event ev, uint64_t addr,
-			uint32_t data)
+void liommu__viommu_event_raise(void *priv, enum liommu_model_event ev, uint64_t addr,
+				uint32_t data)
 {
 	struct liommu_viommu *v = priv;
 	struct viommu_event_slot *s;
@@ -45,7 +45,7 @@ void viommu_event_raise(void *priv, enum liommu_model_event ev, uint64_t addr,
 	atomic_store_explicit(&s->pending, true, memory_order_release);
 }
 
-unsigned int viommu_event_flush(struct liommu_viommu *v)
+unsigned int liommu__viommu_event_flush(struct liommu_viommu *v)
 {
 	bool take[2];
 	unsigned int i, n = 0;
@@ -56,8 +56,8 @@ unsigned int viommu_event_flush(struct liommu_viommu *v)
 						   memory_order_acquire);
 	if (!take[0] && !take[1])
 		return 0;
-	if (viommu_regpage_changed(&v->rp))
-		viommu_regpage_publish(&v->rp);
+	if (liommu__viommu_regpage_changed(&v->rp))
+		liommu__viommu_regpage_publish(&v->rp);
 	for (i = 0; i < 2; i++) {
 		if (!take[i])
 			continue;

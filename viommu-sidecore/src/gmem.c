@@ -144,13 +144,13 @@ static inline void gmem_tsan_acquire(struct viommu_gmem *g)
 }
 #endif
 
-void viommu_gmem_read_lock(struct viommu_gmem *g)
+void liommu__viommu_gmem_read_lock(struct viommu_gmem *g)
 {
 	(void)g;
 	urcu_bp_read_lock();
 }
 
-void viommu_gmem_read_unlock(struct viommu_gmem *g)
+void liommu__viommu_gmem_read_unlock(struct viommu_gmem *g)
 {
 	gmem_tsan_release(g);
 	urcu_bp_read_unlock();
@@ -184,7 +184,7 @@ static void gmem_publish_locked(struct viommu_gmem *g, struct gmem_table *t)
 /* Writers                                                             */
 /* ------------------------------------------------------------------ */
 
-int viommu_gmem_new(struct viommu_gmem **out)
+int liommu__viommu_gmem_new(struct viommu_gmem **out)
 {
 	struct viommu_gmem *g = calloc(1, sizeof(*g));
 
@@ -205,7 +205,7 @@ err_table:
 	return -ENOMEM;
 }
 
-void viommu_gmem_free(struct viommu_gmem *g)
+void liommu__viommu_gmem_free(struct viommu_gmem *g)
 {
 	unsigned int i;
 
@@ -233,7 +233,7 @@ static int gmem_check(const struct viommu_gmem_region *r)
 	return 0;
 }
 
-int viommu_gmem_add(struct viommu_gmem *g, const struct viommu_gmem_region *r)
+int liommu__viommu_gmem_add(struct viommu_gmem *g, const struct viommu_gmem_region *r)
 {
 	struct gmem_range nr;
 	struct gmem_table *t, *old;
@@ -289,7 +289,7 @@ err_unlock:
 	return ret;
 }
 
-int viommu_gmem_remove(struct viommu_gmem *g, uint64_t gpa, uint64_t size)
+int liommu__viommu_gmem_remove(struct viommu_gmem *g, uint64_t gpa, uint64_t size)
 {
 	struct gmem_table *t, *old;
 	struct gmem_range gone;
@@ -341,7 +341,7 @@ static inline const struct gmem_range *gmem_find_len(const struct gmem_table *t,
 	return r;
 }
 
-void *viommu_gmem_ptr(struct viommu_gmem *g, uint64_t gpa, uint64_t len)
+void *liommu__viommu_gmem_ptr(struct viommu_gmem *g, uint64_t gpa, uint64_t len)
 {
 	const struct gmem_range *r;
 
@@ -351,31 +351,31 @@ void *viommu_gmem_ptr(struct viommu_gmem *g, uint64_t gpa, uint64_t len)
 	return r ? r->host + (gpa - r->gpa) : NULL;
 }
 
-int viommu_gmem_backend(struct viommu_gmem *g, uint64_t gpa, uint64_t len,
-			uint64_t *out)
+int liommu__viommu_gmem_backend(struct viommu_gmem *g, uint64_t gpa, uint64_t len,
+				uint64_t *out)
 {
 	const struct gmem_range *r;
 	int ret = -EFAULT;
 
 	if (!len || gpa + len < gpa)
 		return -EFAULT;
-	viommu_gmem_read_lock(g);
+	liommu__viommu_gmem_read_lock(g);
 	r = gmem_find_len(gmem_deref(g), gpa, len);
 	if (r) {
 		*out = r->backend + (gpa - r->gpa);
 		ret = 0;
 	}
-	viommu_gmem_read_unlock(g);
+	liommu__viommu_gmem_read_unlock(g);
 	return ret;
 }
 
-unsigned int viommu_gmem_spans(struct viommu_gmem *g, struct viommu_gmem_span *out,
-			       unsigned int max)
+unsigned int liommu__viommu_gmem_spans(struct viommu_gmem *g, struct viommu_gmem_span *out,
+				       unsigned int max)
 {
 	const struct gmem_table *t;
 	unsigned int i, n;
 
-	viommu_gmem_read_lock(g);
+	liommu__viommu_gmem_read_lock(g);
 	t = gmem_deref(g);
 	n = t->n;
 	for (i = 0; i < n && i < max; i++) {
@@ -383,7 +383,7 @@ unsigned int viommu_gmem_spans(struct viommu_gmem *g, struct viommu_gmem_span *o
 		out[i].size = t->r[i].end - t->r[i].gpa;
 		out[i].backend = t->r[i].backend;
 	}
-	viommu_gmem_read_unlock(g);
+	liommu__viommu_gmem_read_unlock(g);
 	return n;
 }
 
@@ -452,7 +452,7 @@ static int gmem_mem_read(void *priv, uint64_t pa, void *buf, size_t len)
 		return -EFAULT;
 	if (!len)
 		return 0;
-	viommu_gmem_read_lock(g);
+	liommu__viommu_gmem_read_lock(g);
 	t = gmem_deref(g);
 	r = gmem_find(t, pa);
 	if (r && len == 8 && !(pa & 7)) {
@@ -466,7 +466,7 @@ static int gmem_mem_read(void *priv, uint64_t pa, void *buf, size_t len)
 		gmem_copy_out(r, pa, buf, len);
 		ret = 0;
 	}
-	viommu_gmem_read_unlock(g);
+	liommu__viommu_gmem_read_unlock(g);
 	return ret;
 }
 
@@ -481,7 +481,7 @@ static int gmem_mem_write(void *priv, uint64_t pa, const void *buf, size_t len)
 		return -EFAULT;
 	if (!len)
 		return 0;
-	viommu_gmem_read_lock(g);
+	liommu__viommu_gmem_read_lock(g);
 	t = gmem_deref(g);
 	r = gmem_find(t, pa);
 	if (r && len == 4 && !(pa & 3)) {
@@ -502,11 +502,11 @@ static int gmem_mem_write(void *priv, uint64_t pa, const void *buf, size_t len)
 		gmem_copy_in(r, pa, buf, len);
 		ret = 0;
 	}
-	viommu_gmem_read_unlock(g);
+	liommu__viommu_gmem_read_unlock(g);
 	return ret;
 }
 
-const struct liommu_model_mem_ops viommu_gmem_mem_ops = {
+const struct liommu_model_mem_ops liommu__viommu_gmem_mem_ops = {
 	.read = gmem_mem_read,
 	.write = gmem_mem_write,
 };

@@ -7,7 +7,7 @@
  * level tables, the invalidation queue, wait-descriptor status words,
  * IRTEs) are guest-physical addresses the guest chose.  The emulated unit
  * (libiommu's model) reaches guest memory only through
- * viommu_gmem_mem_ops, which resolves each access against this table of
+ * liommu__viommu_gmem_mem_ops, which resolves each access against this table of
  * guest-physical ranges backed by host memory, so a pointer outside the
  * VM's memory fails with -EFAULT (and the model reports the fault reason
  * or IQE hardware would) instead of touching host memory.  The table
@@ -18,7 +18,7 @@
  * does not own host memory given as a pointer, nor the fd it was given.
  *
  * Threading contract:
- *  - viommu_gmem_add() and _remove() (the hypervisor's thread; rare) are
+ *  - liommu__viommu_gmem_add() and _remove() (the hypervisor's thread; rare) are
  *    serialised by a mutex inside the table and may run while any number
  *    of threads read.
  *  - Readers (the sidecore's polling thread, device threads calling the
@@ -29,10 +29,10 @@
  *    reader thread on its first read-side critical section, so threads
  *    the engine does not own need no set-up).  The old array is freed,
  *    and a removed range unmapped, only after a grace period.
- *  - A host pointer obtained from viommu_gmem_ptr() is valid only inside
- *    the read-side critical section (viommu_gmem_read_lock() .. _unlock())
+ *  - A host pointer obtained from liommu__viommu_gmem_ptr() is valid only inside
+ *    the read-side critical section (liommu__viommu_gmem_read_lock() .. _unlock())
  *    it was obtained in.  The other readers take that section themselves.
- *  - viommu_gmem_new() and _free() are not thread-safe against other use
+ *  - liommu__viommu_gmem_new() and _free() are not thread-safe against other use
  *    of the same table.
  *
  * Errors: negative errno values; nothing aborts.
@@ -58,7 +58,7 @@ struct viommu_gmem;
  * @fd:        -1 with @host; otherwise a file the table maps MAP_SHARED
  *             itself (read and write) and unmaps on removal.  The table
  *             does not keep the descriptor: the mapping holds the file,
- *             and the caller may close its fd after viommu_gmem_add().
+ *             and the caller may close its fd after liommu__viommu_gmem_add().
  * @fd_offset: offset of @gpa's byte in @fd; page aligned (mmap's rule).
  * @backend:   the address the host side maps the range's first byte to
  *             (sim and qemu platforms: its physical address; VFIO: a
@@ -73,16 +73,16 @@ struct viommu_gmem_region {
 };
 
 /**
- * viommu_gmem_new() - an empty guest memory table.
+ * liommu__viommu_gmem_new() - an empty guest memory table.
  * @out: the new table.
  *
  * Return: 0 or -ENOMEM.
  * Context: may block.
  */
-int viommu_gmem_new(struct viommu_gmem **out);
+int liommu__viommu_gmem_new(struct viommu_gmem **out);
 
 /**
- * viommu_gmem_free() - destroy a table; NULL is accepted.
+ * liommu__viommu_gmem_free() - destroy a table; NULL is accepted.
  * @g: the table.
  *
  * Unmaps what the table mapped of fd-backed ranges; memory given by
@@ -90,10 +90,10 @@ int viommu_gmem_new(struct viommu_gmem **out);
  * Context: no reader may be using @g and no other call may be running on
  * it; may block.
  */
-void viommu_gmem_free(struct viommu_gmem *g);
+void liommu__viommu_gmem_free(struct viommu_gmem *g);
 
 /**
- * viommu_gmem_add() - add a guest-physical range.
+ * liommu__viommu_gmem_add() - add a guest-physical range.
  * @g: the table.
  * @r: the range and its backing (copied).
  *
@@ -108,10 +108,10 @@ void viommu_gmem_free(struct viommu_gmem *g);
  * Context: takes the table's mutex and waits for an RCU grace period, so
  * it must not be called inside a read-side critical section; may block.
  */
-int viommu_gmem_add(struct viommu_gmem *g, const struct viommu_gmem_region *r);
+int liommu__viommu_gmem_add(struct viommu_gmem *g, const struct viommu_gmem_region *r);
 
 /**
- * viommu_gmem_remove() - remove a range that was added.
+ * liommu__viommu_gmem_remove() - remove a range that was added.
  * @g:    the table.
  * @gpa:  its @gpa as added.
  * @size: its @size as added.
@@ -123,33 +123,33 @@ int viommu_gmem_add(struct viommu_gmem *g, const struct viommu_gmem_region *r);
  *
  * Return: 0, or -ENOENT when no range with exactly this @gpa and @size is
  * in the table (part of a range, or several ranges, cannot be removed).
- * Context: as viommu_gmem_add().
+ * Context: as liommu__viommu_gmem_add().
  */
-int viommu_gmem_remove(struct viommu_gmem *g, uint64_t gpa, uint64_t size);
+int liommu__viommu_gmem_remove(struct viommu_gmem *g, uint64_t gpa, uint64_t size);
 
 /**
- * viommu_gmem_read_lock() - begin a read-side critical section.
+ * liommu__viommu_gmem_read_lock() - begin a read-side critical section.
  * @g: the table (the section covers every table, but callers name the
  *     one they read so that the engine may change flavour later).
  *
- * Sections nest.  Inside one, ranges resolved with viommu_gmem_ptr() stay
- * mapped; viommu_gmem_add() and _remove() must not be called.
+ * Sections nest.  Inside one, ranges resolved with liommu__viommu_gmem_ptr() stay
+ * mapped; liommu__viommu_gmem_add() and _remove() must not be called.
  * Context: any thread; no lock, no shared-line write; the first call in a
  * thread registers it with urcu-bp (allocates, may block once).
  */
-void viommu_gmem_read_lock(struct viommu_gmem *g);
+void liommu__viommu_gmem_read_lock(struct viommu_gmem *g);
 
 /**
- * viommu_gmem_read_unlock() - end the section viommu_gmem_read_lock()
+ * liommu__viommu_gmem_read_unlock() - end the section liommu__viommu_gmem_read_lock()
  * began.
- * @g: the table named at viommu_gmem_read_lock().
+ * @g: the table named at liommu__viommu_gmem_read_lock().
  *
  * Context: the thread that began the section; does not block.
  */
-void viommu_gmem_read_unlock(struct viommu_gmem *g);
+void liommu__viommu_gmem_read_unlock(struct viommu_gmem *g);
 
 /**
- * viommu_gmem_ptr() - the host address of guest-physical memory.
+ * liommu__viommu_gmem_ptr() - the host address of guest-physical memory.
  * @g:   the table.
  * @gpa: first byte.
  * @len: bytes.
@@ -159,21 +159,21 @@ void viommu_gmem_read_unlock(struct viommu_gmem *g);
  * Context: inside a read-side critical section, where the pointer stays
  * valid until the section ends; no lock.
  */
-void *viommu_gmem_ptr(struct viommu_gmem *g, uint64_t gpa, uint64_t len);
+void *liommu__viommu_gmem_ptr(struct viommu_gmem *g, uint64_t gpa, uint64_t len);
 
 /**
- * viommu_gmem_backend() - where the host side maps guest-physical memory.
+ * liommu__viommu_gmem_backend() - where the host side maps guest-physical memory.
  * @g:   the table.
  * @gpa: first byte.
- * @len: bytes; as viommu_gmem_ptr(), the range must lie in one range.
+ * @len: bytes; as liommu__viommu_gmem_ptr(), the range must lie in one range.
  * @out: @gpa's backend address (its range's @backend plus the offset).
  *
- * Return: 0, or -EFAULT when viommu_gmem_ptr() would return NULL (then
+ * Return: 0, or -EFAULT when liommu__viommu_gmem_ptr() would return NULL (then
  * @out is untouched).
  * Context: any thread (takes its own read-side critical section); no lock.
  */
-int viommu_gmem_backend(struct viommu_gmem *g, uint64_t gpa, uint64_t len,
-			uint64_t *out);
+int liommu__viommu_gmem_backend(struct viommu_gmem *g, uint64_t gpa, uint64_t len,
+				uint64_t *out);
 
 /**
  * struct viommu_gmem_span - one range as the shadow needs it.
@@ -185,7 +185,7 @@ struct viommu_gmem_span {
 };
 
 /**
- * viommu_gmem_spans() - the table's ranges, in increasing @gpa order.
+ * liommu__viommu_gmem_spans() - the table's ranges, in increasing @gpa order.
  * @g:   the table.
  * @out: filled with up to @max ranges.
  * @max: room in @out.
@@ -194,8 +194,8 @@ struct viommu_gmem_span {
  * was too small: call again with room for that many).
  * Context: any thread (takes its own read-side critical section); no lock.
  */
-unsigned int viommu_gmem_spans(struct viommu_gmem *g, struct viommu_gmem_span *out,
-			       unsigned int max);
+unsigned int liommu__viommu_gmem_spans(struct viommu_gmem *g, struct viommu_gmem_span *out,
+				       unsigned int max);
 
 /*
  * The model's memory interface over a table (struct liommu_model_mem
@@ -207,6 +207,6 @@ unsigned int viommu_gmem_spans(struct viommu_gmem *g, struct viommu_gmem_span *o
  * aligned to its size a single-copy-atomic release store.  Each call is
  * its own read-side critical section.  Context: any thread; no lock.
  */
-extern const struct liommu_model_mem_ops viommu_gmem_mem_ops;
+extern const struct liommu_model_mem_ops liommu__viommu_gmem_mem_ops;
 
 #endif /* VIOMMU_GMEM_H */

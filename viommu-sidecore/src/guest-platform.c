@@ -99,9 +99,9 @@ static void *gp_phys_map(void *priv, uint64_t pa, size_t len)
 	struct gp *g = priv;
 	void *p;
 
-	viommu_gmem_read_lock(g->v->gmem);
-	p = viommu_gmem_ptr(g->v->gmem, pa, len);
-	viommu_gmem_read_unlock(g->v->gmem);
+	liommu__viommu_gmem_read_lock(g->v->gmem);
+	p = liommu__viommu_gmem_ptr(g->v->gmem, pa, len);
+	liommu__viommu_gmem_read_unlock(g->v->gmem);
 	return p;
 }
 
@@ -134,9 +134,9 @@ int liommu_viommu_guest_platform_new(struct liommu_viommu *v, uint64_t gpa, uint
 
 	if (!v || !out || !size || ((gpa | size) & (GP_PAGE - 1)))
 		return -EINVAL;
-	viommu_gmem_read_lock(v->gmem);
-	base = viommu_gmem_ptr(v->gmem, gpa, size);
-	viommu_gmem_read_unlock(v->gmem);
+	liommu__viommu_gmem_read_lock(v->gmem);
+	base = liommu__viommu_gmem_ptr(v->gmem, gpa, size);
+	liommu__viommu_gmem_read_unlock(v->gmem);
 	if (!base)
 		return -EINVAL;
 	g = calloc(1, sizeof(*g));

@@ -24,7 +24,7 @@ static void instance_inval(void *priv, const struct liommu_model_inval *inv)
 	struct liommu_viommu *v = priv;
 
 	if (v->sh)
-		viommu_shadow_inval(v->sh, inv);
+		liommu__viommu_shadow_inval(v->sh, inv);
 }
 
 /* A memfd page for the guest's registers (the hypervisor maps the fd
@@ -89,15 +89,15 @@ int liommu_viommu_new(const struct liommu_viommu_config *cfg, struct liommu_viom
 	if (v->cfg.teardown == LIOMMU_DMA_DIRECT)
 		v->cfg.teardown = LIOMMU_DMA_STRICT;
 	v->regs_fd = -1;
-	ret = viommu_gmem_new(&v->gmem);
+	ret = liommu__viommu_gmem_new(&v->gmem);
 	if (ret)
 		goto err_free;
 
 	mc = cfg->unit;
 	memset(&mc.mem, 0, sizeof(mc.mem));
-	mc.mem.ops = &viommu_gmem_mem_ops;
+	mc.mem.ops = &liommu__viommu_gmem_mem_ops;
 	mc.mem.priv = v->gmem;
-	mc.event = viommu_event_raise;
+	mc.event = liommu__viommu_event_raise;
 	mc.event_priv = v;
 	mc.inval = instance_inval;
 	mc.inval_priv = v;
@@ -113,7 +113,8 @@ int liommu_viommu_new(const struct liommu_viommu_config *cfg, struct liommu_viom
 	shc.teardown = v->cfg.teardown;
 	shc.quota = cfg->quota;
 	shc.age_ns = cfg->age_ns;
-	ret = viommu_shadow_new(&shc, &v->sh);
+	shc.max_mappings = cfg->max_mappings;
+	ret = liommu__viommu_shadow_new(&shc, &v->sh);
 	if (ret)
 		goto err_model;
 
@@ -125,9 +126,11 @@ int liommu_viommu_new(const struct liommu_viommu_config *cfg, struct liommu_viom
 			if (ret)
 				goto err_shadow;
 		}
-		ret = viommu_regpage_init(&v->rp, v->m, v->page);
+		ret = liommu__viommu_regpage_init(&v->rp, v->m, v->page);
 		if (ret)
 			goto err_page;
+		if (cfg->oneshot_hold_ns)
+			v->rp.oneshot_hold_ns = cfg->oneshot_hold_ns;
 	}
 	*out = v;
 	return 0;
@@ -135,11 +138,11 @@ int liommu_viommu_new(const struct liommu_viommu_config *cfg, struct liommu_viom
 err_page:
 	page_destroy(v);
 err_shadow:
-	viommu_shadow_free(v->sh);
+	liommu__viommu_shadow_free(v->sh);
 err_model:
 	liommu_model_free(v->m);
 err_gmem:
-	viommu_gmem_free(v->gmem);
+	liommu__viommu_gmem_free(v->gmem);
 err_free:
 	free(v);
 	return ret;
@@ -152,22 +155,22 @@ void liommu_viommu_free(struct liommu_viommu *v)
 	if (atomic_load(&v->sc))
 		liommu_sidecore_remove(atomic_load(&v->sc), v);
 	/* Devices first: their host mappings go before the guest's memory. */
-	viommu_shadow_free(v->sh);
+	liommu__viommu_shadow_free(v->sh);
 	v->sh = NULL;
 	liommu_model_free(v->m);
-	viommu_gmem_free(v->gmem);
+	liommu__viommu_gmem_free(v->gmem);
 	page_destroy(v);
 	free(v);
 }
 
 static int mem_add(struct liommu_viommu *v, const struct viommu_gmem_region *r)
 {
-	int ret = viommu_gmem_add(v->gmem, r);
+	int ret = liommu__viommu_gmem_add(v->gmem, r);
 
 	/* Devices that see guest RAM at identity (TE clear, pass-through)
 	 * see the new range too. */
 	if (!ret)
-		viommu_shadow_resync(v->sh);
+		liommu__viommu_shadow_resync(v->sh);
 	return ret;
 }
 
@@ -203,10 +206,10 @@ int liommu_viommu_mem_remove(struct liommu_viommu *v, uint64_t gpa, uint64_t siz
 		return -EINVAL;
 	/* The table first: once it returns no walk resolves the range, so
 	 * nothing can map it again; then what was mapped into it goes. */
-	ret = viommu_gmem_remove(v->gmem, gpa, size);
+	ret = liommu__viommu_gmem_remove(v->gmem, gpa, size);
 	if (ret)
 		return ret;
-	viommu_shadow_unmap_backing(v->sh, gpa, size);
+	liommu__viommu_shadow_unmap_backing(v->sh, gpa, size);
 	return 0;
 }
 
@@ -229,14 +232,14 @@ int liommu_viommu_attach(struct liommu_viommu *v, uint16_t sid, struct liommu_do
 {
 	if (!v || !host)
 		return -EINVAL;
-	return viommu_shadow_attach(v->sh, sid, host);
+	return liommu__viommu_shadow_attach(v->sh, sid, host);
 }
 
 int liommu_viommu_detach(struct liommu_viommu *v, uint16_t sid)
 {
 	if (!v)
 		return -EINVAL;
-	return viommu_shadow_detach(v->sh, sid);
+	return liommu__viommu_shadow_detach(v->sh, sid);
 }
 
 int liommu_viommu_fault(struct liommu_viommu *v, uint16_t sid, uint64_t iova,
@@ -261,7 +264,7 @@ int liommu_viommu_fault(struct liommu_viommu *v, uint16_t sid, uint64_t iova,
 		return ret;
 	/* The guest grants it: the host was behind the guest's tables
 	 * (the guest skipped an invalidation): catch up on that page. */
-	viommu_shadow_sync_page(v->sh, sid, iova);
+	liommu__viommu_shadow_sync_page(v->sh, sid, iova);
 	return 0;
 }
 
@@ -280,11 +283,12 @@ void liommu_viommu_get_stats(struct liommu_viommu *v, struct liommu_viommu_stats
 	} else {
 		st->reg_writes = atomic_load_explicit(&v->reg_writes, memory_order_relaxed);
 	}
-	viommu_shadow_get_stats(v->sh, &ss);
+	liommu__viommu_shadow_get_stats(v->sh, &ss);
 	st->invalidations = ss.invalidations;
 	st->shadow_maps = ss.maps;
 	st->shadow_unmaps = ss.unmaps;
 	st->shadow_skipped = ss.skipped;
+	st->shadow_limited = ss.limited;
 	st->faults_injected = atomic_load_explicit(&v->faults_injected, memory_order_relaxed);
 	st->events = atomic_load_explicit(&v->events, memory_order_relaxed);
 	st->host = ss.host;

@@ -59,14 +59,14 @@ struct liommu_viommu {
 };
 
 /* events.c: the model's event callback (priv = the instance). */
-void viommu_event_raise(void *priv, enum liommu_model_event ev, uint64_t addr,
-			uint32_t data);
+void liommu__viommu_event_raise(void *priv, enum liommu_model_event ev, uint64_t addr,
+				uint32_t data);
 /* events.c: send what is pending (SIDECORE: after the page shows its
  * cause).  Return: the number sent.  Context: the serving thread. */
-unsigned int viommu_event_flush(struct liommu_viommu *v);
+unsigned int liommu__viommu_event_flush(struct liommu_viommu *v);
 
 /* mmio.c: one sidecore pass over @v: forward guest writes, publish,
  * then send pending events.  Return: guest writes seen (0 = idle). */
-unsigned int viommu_instance_poll(struct liommu_viommu *v);
+unsigned int liommu__viommu_instance_poll(struct liommu_viommu *v);
 
 #endif /* VIOMMU_INSTANCE_H */

@@ -3,7 +3,7 @@
  * mmio.c - how a guest's register accesses reach the unit: trapped
  * accesses (liommu_viommu_mmio_read() / _mmio_write(), a hypervisor's
  * MMIO exit handler) and one polling pass over a register page
- * (viommu_instance_poll(), the sidecore thread).  Both end in the
+ * (liommu__viommu_instance_poll(), the sidecore thread).  Both end in the
  * model's liommu_model_read*() / _write*(), so the two modes have one
  * set of register semantics.
  */
@@ -62,9 +62,9 @@ void liommu_viommu_mmio_write(struct liommu_viommu *v, uint32_t off, unsigned in
 		liommu_model_write64(v->m, off, val);
 }
 
-unsigned int viommu_instance_poll(struct liommu_viommu *v)
+unsigned int liommu__viommu_instance_poll(struct liommu_viommu *v)
 {
-	unsigned int n = viommu_regpage_scan(&v->rp);
+	unsigned int n = liommu__viommu_regpage_scan(&v->rp);
 
-	return n + viommu_event_flush(v);
+	return n + liommu__viommu_event_flush(v);
 }

@@ -6,6 +6,30 @@
  * order in which the unit's values are published; it must not decode a
  * register (the model does, behind liommu_model_write32/64).
  *
+ * It knows three register properties plain memory cannot express, and
+ * nothing else of their meaning: write-only (GCMD, IVA), one-shot status
+ * (below) and that enabling queued invalidation consumes IQT (below).
+ *
+ * One-shot status.  GSTS.RTPS, FLS, WBFS and IRTPS are set when their
+ * command completes and hardware clears them when software issues the
+ * command again (spec 11.4.5); the page cannot clear them at the guest's
+ * GCMD store, so a guest repeating the command would read the old 1 as
+ * its completion before the sidecore has seen the store, and its next
+ * GCMD store would overwrite the unconsumed one (a lost SRTP).  So the
+ * page shows a one-shot bit for @oneshot_hold_ns after its command
+ * completed (1 s by default: a guest that waits for it, Linux polls
+ * GSTS, sees it unless its vCPU stalls that long) and hides it after;
+ * a command repeated later reads 0 until its own completion.  A repeat
+ * within the hold still reads complete early (docs/viommu.md lists it).
+ *
+ * QI enable consumes IQT.  The model runs the queue from IQH to IQT when
+ * GCMD.QIE enables it, and a guest re-enabling a used queue stores
+ * IQT = 0, IQA, then QIE (Linux 6.1's __dmar_enable_qi()); if a pass sees
+ * all three, forwarding GCMD before IQT would run the old tail over the
+ * new, zeroed queue.  While QI is disabled a tail store only latches, so
+ * the scan forwards IQT before GCMD then; while it is enabled, after (a
+ * descriptor submitted right after the enable runs once the queue is on).
+ *
  * Orderings the polling preserves (docs/viommu.md, "The register page"):
  *  - A guest's stores become visible in program order (x86-TSO), so the
  *    scan loads the registers that trigger work (GCMD, CCMD, the IOTLB
@@ -28,8 +52,12 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 
 #include "regpage.h"
+
+/* Words compared at once before a publication looks at each. */
+#define RP_BLOCK	16u
 
 enum rp_kind {
 	RP_RO = 0,	/* the unit's value; guest stores are repaired */
@@ -131,7 +159,7 @@ static void build_watch(struct viommu_regpage *rp)
 		mark_ro64(rp, LIOMMU_MODEL_FRCD_OFFSET + i * VTD_FRCD_SIZE);
 }
 
-int viommu_regpage_init(struct viommu_regpage *rp, struct liommu_model *m, void *page)
+int liommu__viommu_regpage_init(struct viommu_regpage *rp, struct liommu_model *m, void *page)
 {
 	uint64_t seq;
 
@@ -140,6 +168,8 @@ int viommu_regpage_init(struct viommu_regpage *rp, struct liommu_model *m, void 
 	memset(rp, 0, sizeof(*rp));
 	rp->m = m;
 	rp->page = page;
+	rp->oneshot_hold_ns = VIOMMU_ONESHOT_HOLD_NS;
+	rp->gsts_hide = (uint32_t)VTD_GSTS_ONESHOT;	/* none completed yet */
 	build_watch(rp);
 	liommu_model_regs_snapshot(m, rp->snap, sizeof(rp->snap), &seq);
 	rp->pub_seq = seq;
@@ -151,7 +181,7 @@ int viommu_regpage_init(struct viommu_regpage *rp, struct liommu_model *m, void 
 	return 0;
 }
 
-bool viommu_regpage_changed(const struct viommu_regpage *rp)
+bool liommu__viommu_regpage_changed(const struct viommu_regpage *rp)
 {
 	return liommu_model_regs_seq(rp->m) != rp->pub_seq;
 }
@@ -177,10 +207,45 @@ static void forward(struct viommu_regpage *rp, const struct rp_watch *w, uint64_
 	set_seen64(rp, wi, val);
 }
 
-unsigned int viommu_regpage_scan(struct viommu_regpage *rp)
+static uint64_t rp_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A GCMD value forwarded: the one-shot commands in it complete inside
+ * the model's write (synchronously), so their status bits show from the
+ * next publication on.  GCMD and GSTS share bit positions (11.4.4/5). */
+static void oneshot_issued(struct viommu_regpage *rp, uint32_t gcmd)
+{
+	uint32_t bits = gcmd & (uint32_t)VTD_GSTS_ONESHOT;
+
+	if (!bits)
+		return;
+	rp->gsts_hide &= ~bits;
+	rp->oneshot_t = rp_now_ns();
+}
+
+/* Hide one-shot status bits shown longer than the hold.  Return: true
+ * when GSTS must be published again. */
+static bool oneshot_expire(struct viommu_regpage *rp)
+{
+	if ((rp->gsts_hide & (uint32_t)VTD_GSTS_ONESHOT) == (uint32_t)VTD_GSTS_ONESHOT ||
+	    rp->oneshot_hold_ns == UINT64_MAX)
+		return false;
+	if (rp_now_ns() - rp->oneshot_t < rp->oneshot_hold_ns)
+		return false;
+	rp->gsts_hide |= (uint32_t)VTD_GSTS_ONESHOT;
+	return true;
+}
+
+unsigned int liommu__viommu_regpage_scan(struct viommu_regpage *rp)
 {
 	uint64_t val[RP_MAX_WATCH];
-	unsigned int i, n = 0;
+	unsigned int i, n = 0, i_iqt = rp->nwatch - 1;
+	bool iqt_early, iqt_done = false;
 
 	/* Triggers first (they are last in the list): see the file comment. */
 	for (i = rp->nwatch; i-- > 0;) {
@@ -188,16 +253,28 @@ unsigned int viommu_regpage_scan(struct viommu_regpage *rp)
 
 		val[i] = w->width == 4 ? ld32(&rp->page[w->off / 4]) : ld64(&rp->page[w->off / 4]);
 	}
+	/* QI disabled (as last published): a tail store goes before GCMD. */
+	iqt_early = !(rp->snap[VTD_GSTS_REG / 4] & (uint32_t)VTD_GSTS_QIES) &&
+		    val[i_iqt] != seen64(rp, VTD_IQT_REG / 4);
 	for (i = 0; i < rp->nwatch; i++) {
 		const struct rp_watch *w = &rp->watch[i];
 		unsigned int wi = w->off / 4;
-		uint64_t old = w->width == 4 ? rp->seen[wi] : seen64(rp, wi);
+		uint64_t old;
 
+		if (w->kind == RP_GCMD && iqt_early) {
+			forward(rp, &rp->watch[i_iqt], val[i_iqt]);
+			n++;
+			iqt_done = true;
+		}
+		if (i == i_iqt && iqt_done)
+			continue;
+		old = w->width == 4 ? rp->seen[wi] : seen64(rp, wi);
 		if (val[i] == old)
 			continue;
 		n++;
 		forward(rp, w, val[i]);
 		if (w->kind == RP_GCMD) {
+			oneshot_issued(rp, (uint32_t)val[i]);
 			uint32_t expect = (uint32_t)val[i];
 
 			/* Consumed: put the sentinel back unless the guest
@@ -209,8 +286,8 @@ unsigned int viommu_regpage_scan(struct viommu_regpage *rp)
 		}
 	}
 	rp_count(&rp->writes, n);
-	if (n || viommu_regpage_changed(rp))
-		viommu_regpage_publish(rp);
+	if (n || liommu__viommu_regpage_changed(rp) || oneshot_expire(rp))
+		liommu__viommu_regpage_publish(rp);
 	return n;
 }
 
@@ -260,9 +337,9 @@ static void publish_word(struct viommu_regpage *rp, unsigned int wi)
 	}
 }
 
-void viommu_regpage_publish(struct viommu_regpage *rp)
+void liommu__viommu_regpage_publish(struct viommu_regpage *rp)
 {
-	unsigned int frcd_lo = LIOMMU_MODEL_FRCD_OFFSET / 4, frcd_hi, wi;
+	unsigned int frcd_lo = LIOMMU_MODEL_FRCD_OFFSET / 4, frcd_hi, wi, b;
 	unsigned int nfr = (unsigned int)((liommu_model_cap(rp->m) >> 40) & 0xff) + 1;
 	uint64_t seq;
 
@@ -270,19 +347,28 @@ void viommu_regpage_publish(struct viommu_regpage *rp)
 		nfr = 128;
 	frcd_hi = frcd_lo + nfr * VTD_FRCD_SIZE / 4;
 	liommu_model_regs_snapshot(rp->m, rp->snap, sizeof(rp->snap), &seq);
+	rp->snap[VTD_GSTS_REG / 4] &= ~rp->gsts_hide;
 	/* Fault records first (each one's information before its F bit),
 	 * so that FSTS.PPF, published after, never points at a record the
 	 * page does not show yet. */
 	for (wi = frcd_lo; wi < frcd_hi; wi++)
 		publish_word(rp, wi);
-	for (wi = 0; wi < RP_WORDS; wi++)
-		if (wi < frcd_lo || wi >= frcd_hi)
-			publish_word(rp, wi);
+	/* Most of the file does not change between publications: skip
+	 * blocks where the page already shows the unit's value (a 64-bit
+	 * register's halves never straddle a block: they are 8-byte
+	 * aligned). */
+	for (b = 0; b < RP_WORDS; b += RP_BLOCK) {
+		if (!memcmp(&rp->snap[b], &rp->seen[b], RP_BLOCK * sizeof(rp->snap[0])))
+			continue;
+		for (wi = b; wi < b + RP_BLOCK; wi++)
+			if (wi < frcd_lo || wi >= frcd_hi)
+				publish_word(rp, wi);
+	}
 	rp->pub_seq = seq;
 	rp_count(&rp->publications, 1);
 }
 
-unsigned int viommu_regpage_sweep(struct viommu_regpage *rp)
+unsigned int liommu__viommu_regpage_sweep(struct viommu_regpage *rp)
 {
 	unsigned int wi, n = 0;
 

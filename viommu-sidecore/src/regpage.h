@@ -50,8 +50,15 @@ struct rp_watch {
 	uint8_t kind;		/* enum rp_kind */
 };
 
+/* How long GSTS's one-shot status bits stay visible after their
+ * command, by default (regpage.c, "One-shot status"). */
+#define VIOMMU_ONESHOT_HOLD_NS	1000000000ull
+
 struct viommu_regpage {
 	struct liommu_model *m;
+	uint64_t oneshot_hold_ns;	/* UINT64_MAX: never hidden */
+	uint32_t gsts_hide;		/* one-shot status bits the page hides */
+	uint64_t oneshot_t;		/* when the last one-shot command completed */
 	uint32_t *page;			/* shared with the guest */
 	unsigned int nwatch;
 	struct rp_watch watch[RP_MAX_WATCH];	/* in processing order */
@@ -67,44 +74,44 @@ struct viommu_regpage {
 };
 
 /**
- * viommu_regpage_init() - bind @page to unit @m and fill it.
+ * liommu__viommu_regpage_init() - bind @page to unit @m and fill it.
  * @page: 4 KiB, 4 KiB aligned, shared with the guest; overwritten.
  * Return: 0, -EINVAL (misaligned page).  Context: before the guest runs.
  */
-int viommu_regpage_init(struct viommu_regpage *rp, struct liommu_model *m, void *page);
+int liommu__viommu_regpage_init(struct viommu_regpage *rp, struct liommu_model *m, void *page);
 
 /**
- * viommu_regpage_scan() - one poll: forward what the guest wrote to the
+ * liommu__viommu_regpage_scan() - one poll: forward what the guest wrote to the
  * watched registers since the last scan, then publish what changed.
  * Return: the number of registers the guest had written.
  * Context: one thread at a time per page (the polling thread).
  */
-unsigned int viommu_regpage_scan(struct viommu_regpage *rp);
+unsigned int liommu__viommu_regpage_scan(struct viommu_regpage *rp);
 
 /**
- * viommu_regpage_changed() - does the unit hold register values the page
+ * liommu__viommu_regpage_changed() - does the unit hold register values the page
  * does not show yet (a fault recorded by a device thread, say)?
  * Context: any; lock-free.
  */
-bool viommu_regpage_changed(const struct viommu_regpage *rp);
+bool liommu__viommu_regpage_changed(const struct viommu_regpage *rp);
 
 /**
- * viommu_regpage_publish() - copy the unit's registers that changed
+ * liommu__viommu_regpage_publish() - copy the unit's registers that changed
  * since the last publication into the page: fault records first, then
  * the rest in offset order, so that a guest that sees FSTS.PPF sees the
  * record too.
  * Context: the polling thread, or a trap-mode caller holding the
  * instance's trap lock.
  */
-void viommu_regpage_publish(struct viommu_regpage *rp);
+void liommu__viommu_regpage_publish(struct viommu_regpage *rp);
 
 /**
- * viommu_regpage_sweep() - restore every read-only word of the page that
+ * liommu__viommu_regpage_sweep() - restore every read-only word of the page that
  * the guest overwrote (a guest store to CAP, GSTS, a reserved offset...),
  * as the hardware would have ignored it.  Costs a pass over the page, so
  * the engine runs it every few thousand scans and when going idle.
- * Return: words restored.  Context: as viommu_regpage_scan().
+ * Return: words restored.  Context: as liommu__viommu_regpage_scan().
  */
-unsigned int viommu_regpage_sweep(struct viommu_regpage *rp);
+unsigned int liommu__viommu_regpage_sweep(struct viommu_regpage *rp);
 
 #endif /* VIOMMU_REGPAGE_H */

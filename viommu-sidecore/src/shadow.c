@@ -78,6 +78,7 @@ struct viommu_shadow {
 	struct sh_leaf *want;	/* scratch for one pass, kept to avoid mallocs */
 	size_t nwant, cap;
 	bool want_oom;
+	bool want_cut;		/* the walk stopped at max_mappings */
 	struct viommu_gmem_span *spans;
 	unsigned int nspans_cap;
 	struct viommu_shadow_stats st;
@@ -224,7 +225,13 @@ static int want_push(struct viommu_shadow *sh, uint64_t iova, uint64_t gpa, uint
 static int collect_leaf(void *priv, uint64_t iova, uint64_t pa, uint64_t size,
 			unsigned int perm)
 {
-	return want_push(priv, iova, pa, size, perm);
+	struct viommu_shadow *sh = priv;
+
+	if (sh->nwant >= sh->cfg.max_mappings) {
+		sh->want_cut = true;
+		return -ENOSPC;		/* stops the walk: bounded work */
+	}
+	return want_push(sh, iova, pa, size, perm);
 }
 
 /* Guest RAM at identity: what a device reaches with TE clear or through
@@ -234,7 +241,7 @@ static void collect_identity(struct viommu_shadow *sh)
 	unsigned int n, i;
 
 	for (;;) {
-		n = viommu_gmem_spans(sh->cfg.gmem, sh->spans, sh->nspans_cap);
+		n = liommu__viommu_gmem_spans(sh->cfg.gmem, sh->spans, sh->nspans_cap);
 		if (n <= sh->nspans_cap)
 			break;
 		free(sh->spans);
@@ -313,6 +320,7 @@ static void sync_dev_locked(struct viommu_shadow *sh, struct sh_dev *d, uint64_t
 	sh->gen++;
 	sh->nwant = 0;
 	sh->want_oom = false;
+	sh->want_cut = false;
 	if (identity) {
 		full = true;
 		s = 0;
@@ -325,6 +333,10 @@ static void sync_dev_locked(struct viommu_shadow *sh, struct sh_dev *d, uint64_t
 			sh->st.skipped += (uint64_t)n;
 		d->did = c.did;
 	}
+	/* Leaves past a cut are unknown: records there match nothing below
+	 * and go (mirror less, never more). */
+	if (sh->want_cut)
+		sh->st.limited++;
 	/* An unusable context entry maps nothing: every record goes. */
 	d->identity = identity;
 	if (sh->want_oom) {
@@ -337,7 +349,7 @@ static void sync_dev_locked(struct viommu_shadow *sh, struct sh_dev *d, uint64_t
 		struct sh_leaf *l = &sh->want[i];
 		struct sh_rec *r;
 
-		if (viommu_gmem_backend(sh->cfg.gmem, l->gpa, l->size, &l->backend)) {
+		if (liommu__viommu_gmem_backend(sh->cfg.gmem, l->gpa, l->size, &l->backend)) {
 			/* Not (wholly) guest RAM: a master abort on hardware. */
 			l->bad = true;
 			sh->st.skipped++;
@@ -378,9 +390,15 @@ static void sync_dev_locked(struct viommu_shadow *sh, struct sh_dev *d, uint64_t
 		}
 	}
 
-	for (i = 0; i < sh->nwant; i++)
-		if (!sh->want[i].done && !sh->want[i].bad)
-			host_map_locked(sh, d, &sh->want[i]);
+	for (i = 0; i < sh->nwant; i++) {
+		if (sh->want[i].done || sh->want[i].bad)
+			continue;
+		if (d->count >= sh->cfg.max_mappings) {
+			sh->st.limited++;
+			continue;
+		}
+		host_map_locked(sh, d, &sh->want[i]);
+	}
 }
 
 /* ------------------------------------------------------------------ */
@@ -406,7 +424,7 @@ static bool sid_matches(uint16_t sid, uint16_t want, uint8_t fm)
 	return ((sid ^ want) & ~mask[fm & 3]) == 0;
 }
 
-void viommu_shadow_inval(struct viommu_shadow *sh, const struct liommu_model_inval *inv)
+void liommu__viommu_shadow_inval(struct viommu_shadow *sh, const struct liommu_model_inval *inv)
 {
 	struct sh_dev *d;
 	bool hit = false;
@@ -452,7 +470,7 @@ void viommu_shadow_inval(struct viommu_shadow *sh, const struct liommu_model_inv
 /* Public calls                                                        */
 /* ------------------------------------------------------------------ */
 
-int viommu_shadow_new(const struct viommu_shadow_config *cfg, struct viommu_shadow **out)
+int liommu__viommu_shadow_new(const struct viommu_shadow_config *cfg, struct viommu_shadow **out)
 {
 	struct viommu_shadow *sh;
 
@@ -465,6 +483,8 @@ int viommu_shadow_new(const struct viommu_shadow_config *cfg, struct viommu_shad
 	if (!sh)
 		return -ENOMEM;
 	sh->cfg = *cfg;
+	if (!sh->cfg.max_mappings)
+		sh->cfg.max_mappings = VIOMMU_SHADOW_MAX_MAPPINGS;
 	pthread_mutex_init(&sh->lock, NULL);
 	*out = sh;
 	return 0;
@@ -498,7 +518,7 @@ static void dev_free_locked(struct viommu_shadow *sh, struct sh_dev *d)
 	free(d);
 }
 
-void viommu_shadow_free(struct viommu_shadow *sh)
+void liommu__viommu_shadow_free(struct viommu_shadow *sh)
 {
 	struct sh_dev *d;
 
@@ -526,7 +546,7 @@ static struct sh_dev *dev_find_locked(struct viommu_shadow *sh, uint16_t sid)
 	return NULL;
 }
 
-int viommu_shadow_attach(struct viommu_shadow *sh, uint16_t sid, struct liommu_domain *host)
+int liommu__viommu_shadow_attach(struct viommu_shadow *sh, uint16_t sid, struct liommu_domain *host)
 {
 	struct liommu_dma_config dc = {
 		.strategy = sh->cfg.teardown,
@@ -584,7 +604,7 @@ err_dev:
 	return ret;
 }
 
-int viommu_shadow_detach(struct viommu_shadow *sh, uint16_t sid)
+int liommu__viommu_shadow_detach(struct viommu_shadow *sh, uint16_t sid)
 {
 	struct sh_dev **pp, *d;
 
@@ -602,7 +622,7 @@ int viommu_shadow_detach(struct viommu_shadow *sh, uint16_t sid)
 	return 0;
 }
 
-void viommu_shadow_resync(struct viommu_shadow *sh)
+void liommu__viommu_shadow_resync(struct viommu_shadow *sh)
 {
 	struct sh_dev *d;
 
@@ -612,7 +632,7 @@ void viommu_shadow_resync(struct viommu_shadow *sh)
 	pthread_mutex_unlock(&sh->lock);
 }
 
-int viommu_shadow_sync_page(struct viommu_shadow *sh, uint16_t sid, uint64_t iova)
+int liommu__viommu_shadow_sync_page(struct viommu_shadow *sh, uint16_t sid, uint64_t iova)
 {
 	struct sh_dev *d;
 	uint64_t before;
@@ -631,7 +651,7 @@ int viommu_shadow_sync_page(struct viommu_shadow *sh, uint16_t sid, uint64_t iov
 	return ret;
 }
 
-uint64_t viommu_shadow_unmap_backing(struct viommu_shadow *sh, uint64_t gpa, uint64_t size)
+uint64_t liommu__viommu_shadow_unmap_backing(struct viommu_shadow *sh, uint64_t gpa, uint64_t size)
 {
 	uint64_t n = 0, i, end = gpa + size < gpa ? UINT64_MAX : gpa + size;
 	struct sh_dev *d;
@@ -657,7 +677,7 @@ uint64_t viommu_shadow_unmap_backing(struct viommu_shadow *sh, uint64_t gpa, uin
 	return n;
 }
 
-void viommu_shadow_get_stats(struct viommu_shadow *sh, struct viommu_shadow_stats *st)
+void liommu__viommu_shadow_get_stats(struct viommu_shadow *sh, struct viommu_shadow_stats *st)
 {
 	struct liommu_dma_stats hs;
 	struct sh_dev *d;

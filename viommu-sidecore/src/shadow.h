@@ -32,7 +32,7 @@
  *    would have aborted it as a master abort).
  *
  * Threading contract:
- *  - viommu_shadow_inval() runs in the guest model's invalidation
+ *  - liommu__viommu_shadow_inval() runs in the guest model's invalidation
  *    callback (liommu_model_inval_fn), with the guest unit's register
  *    lock held, in the thread that performed the invalidation (the
  *    sidecore thread, or a trap-mode caller).  When it returns, the host
@@ -62,13 +62,18 @@ struct viommu_shadow;
  * struct viommu_shadow_config - what the shadow mirrors, and how.
  * @guest:    the guest's emulated unit (walked, never programmed).  The
  *            engine creates it with flush_on_te set, so that a change of
- *            GCMD.TE reaches viommu_shadow_inval() as a global context
+ *            GCMD.TE reaches liommu__viommu_shadow_inval() as a global context
  *            and IOTLB invalidation.
  * @gmem:     the guest memory table (guest-physical -> backend address).
  * @teardown: LIOMMU_DMA_STRICT, _OPTIMISTIC or _DEFERRED: the strategy of
  *            the host-side struct liommu_dma (fixed-IOVA mode).
  * @quota, @age_ns: its bounds (liommu_dma_config quota/age_ns for
  *            OPTIMISTIC, batch/interval_ns for DEFERRED); 0 = defaults.
+ * @max_mappings: most host mappings per source-id; 0 =
+ *            VIOMMU_SHADOW_MAX_MAPPINGS.  A walk stops collecting there,
+ *            so the host memory and the time one invalidation costs are
+ *            bounded whatever the guest's tables say (tables that alias
+ *            each other map the whole address space with a few pages).
  */
 struct viommu_shadow_config {
 	struct liommu_model *guest;
@@ -76,11 +81,16 @@ struct viommu_shadow_config {
 	enum liommu_dma_strategy teardown;
 	unsigned int quota;
 	uint64_t age_ns;
+	uint64_t max_mappings;
 };
+
+/* 2^20 host mappings per device: 4 GiB of 4 KiB pages mapped at once,
+ * about 8 MiB of host page tables. */
+#define VIOMMU_SHADOW_MAX_MAPPINGS	(1ull << 20)
 
 /**
  * struct viommu_shadow_stats - what the shadow did.
- * @invalidations: viommu_shadow_inval() calls that covered an attached
+ * @invalidations: liommu__viommu_shadow_inval() calls that covered an attached
  *                 source-id.
  * @maps, @unmaps: host mappings made and removed (liommu_dma_map_at() /
  *                 _unmap() calls that succeeded).
@@ -89,6 +99,8 @@ struct viommu_shadow_config {
  *                 host refused the mapping), and erroneous guest entries
  *                 the walk skipped.
  * @host_errors:   host map/unmap calls that failed.
+ * @limited:       guest leaves not mirrored because the source-id had
+ *                 @max_mappings already (or a walk was cut there).
  * @host:          the host-side struct liommu_dma_stats, summed over the
  *                 attached source-ids (@host.bound: the teardown's).
  */
@@ -99,72 +111,74 @@ struct viommu_shadow_stats {
 	uint64_t kept;
 	uint64_t skipped;
 	uint64_t host_errors;
+	uint64_t limited;
 	struct liommu_dma_stats host;
 };
 
-/** viommu_shadow_new() - an empty shadow.  Return: 0, -EINVAL, -ENOMEM.
+/** liommu__viommu_shadow_new() - an empty shadow.  Return: 0, -EINVAL, -ENOMEM.
  * Context: may block. */
-int viommu_shadow_new(const struct viommu_shadow_config *cfg, struct viommu_shadow **out);
+int liommu__viommu_shadow_new(const struct viommu_shadow_config *cfg, struct viommu_shadow **out);
 
-/** viommu_shadow_free() - detach every source-id (host mappings unmapped)
+/** liommu__viommu_shadow_free() - detach every source-id (host mappings unmapped)
  * and free; NULL is accepted.  Context: may block. */
-void viommu_shadow_free(struct viommu_shadow *sh);
+void liommu__viommu_shadow_free(struct viommu_shadow *sh);
 
 /**
- * viommu_shadow_attach() - mirror guest source-id @sid into @host.
+ * liommu__viommu_shadow_attach() - mirror guest source-id @sid into @host.
  * @host: an empty host domain that the host device is attached to; the
  *        shadow puts a struct liommu_dma (fixed IOVA, the teardown) on it
  *        and maps what the guest's tables map for @sid now.
  * Return: 0; -EEXIST (attached); -ENOMEM; liommu_dma_new()'s errors.
  * Context: may block; not from the invalidation callback.
  */
-int viommu_shadow_attach(struct viommu_shadow *sh, uint16_t sid, struct liommu_domain *host);
+int liommu__viommu_shadow_attach(struct viommu_shadow *sh, uint16_t sid,
+				struct liommu_domain *host);
 
 /**
- * viommu_shadow_detach() - stop mirroring @sid: every host mapping made
+ * liommu__viommu_shadow_detach() - stop mirroring @sid: every host mapping made
  * for it is unmapped (strictly: when this returns no host translation is
  * left) and its struct liommu_dma freed.  Return: 0, -ENOENT.
  * Context: as _attach().
  */
-int viommu_shadow_detach(struct viommu_shadow *sh, uint16_t sid);
+int liommu__viommu_shadow_detach(struct viommu_shadow *sh, uint16_t sid);
 
 /**
- * viommu_shadow_inval() - make the host match the guest's tables over
+ * liommu__viommu_shadow_inval() - make the host match the guest's tables over
  * what @inv covered (context: global, domain, device; IOTLB: global,
  * domain, page with its mask; IEC and device-TLB cover no DMA mapping and
  * are ignored).
  * Context: the guest model's invalidation callback (see the contract).
  */
-void viommu_shadow_inval(struct viommu_shadow *sh, const struct liommu_model_inval *inv);
+void liommu__viommu_shadow_inval(struct viommu_shadow *sh, const struct liommu_model_inval *inv);
 
 /**
- * viommu_shadow_resync() - walk every attached source-id's whole address
+ * liommu__viommu_shadow_resync() - walk every attached source-id's whole address
  * space and make the host match (after a restore, or a memory table
  * change).  Context: not from the invalidation callback.
  */
-void viommu_shadow_resync(struct viommu_shadow *sh);
+void liommu__viommu_shadow_resync(struct viommu_shadow *sh);
 
 /**
- * viommu_shadow_sync_page() - make the host match the guest for the
+ * liommu__viommu_shadow_sync_page() - make the host match the guest for the
  * 4 KiB page of @sid holding @iova (a host fault where the guest's
  * tables grant: the guest changed a page without invalidating it, which
  * caching mode forbids, or the host refused it before).
  * Return: 1 when a host mapping was made, 0 when none was, -ENOENT
  * (@sid not attached).  Context: not from the invalidation callback.
  */
-int viommu_shadow_sync_page(struct viommu_shadow *sh, uint16_t sid, uint64_t iova);
+int liommu__viommu_shadow_sync_page(struct viommu_shadow *sh, uint16_t sid, uint64_t iova);
 
 /**
- * viommu_shadow_unmap_backing() - unmap (strictly) every host mapping
+ * liommu__viommu_shadow_unmap_backing() - unmap (strictly) every host mapping
  * whose guest-physical page lies in [@gpa, @gpa + @size): the hypervisor
  * is taking that guest RAM away.  Those pages are not mapped again
  * until a later invalidation finds them in guest RAM.
  * Return: the number of host mappings removed.
  * Context: not from the invalidation callback.
  */
-uint64_t viommu_shadow_unmap_backing(struct viommu_shadow *sh, uint64_t gpa, uint64_t size);
+uint64_t liommu__viommu_shadow_unmap_backing(struct viommu_shadow *sh, uint64_t gpa, uint64_t size);
 
-/** viommu_shadow_get_stats() - fill @st.  Context: any. */
-void viommu_shadow_get_stats(struct viommu_shadow *sh, struct viommu_shadow_stats *st);
+/** liommu__viommu_shadow_get_stats() - fill @st.  Context: any. */
+void liommu__viommu_shadow_get_stats(struct viommu_shadow *sh, struct viommu_shadow_stats *st);
 
 #endif /* VIOMMU_SHADOW_H */

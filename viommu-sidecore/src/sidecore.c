@@ -4,7 +4,7 @@
  * (liommu/viommu.h, "The sidecore").  It owns the thread, the list of
  * instances it serves (touched by that thread only; other threads ask
  * it to change the list and wait for the answer) and the idle back-off.
- * What a pass does to one instance is mmio.c's viommu_instance_poll().
+ * What a pass does to one instance is mmio.c's liommu__viommu_instance_poll().
  *
  * Cost of an idle VM: one pass loads each watched register of its page
  * and compares it with the value last seen (regpage.c), plus one load of
@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #ifdef HAVE_LIBNUMA
 #include <numa.h>
@@ -55,8 +56,12 @@ struct liommu_sidecore {
 	struct liommu_viommu *req_v;
 	int req_ret;
 	bool req_done;
-	_Atomic bool req_pending;	/* a request waits (read each pass) */
-	_Atomic bool sleeping;
+	/* Read by the thread every pass: a line of its own, written only
+	 * when a request is posted. */
+	_Atomic bool req_pending __attribute__((aligned(64)));
+	/* Kicks: written by any thread (a guest platform kicks on every
+	 * register store), so away from what the thread polls. */
+	_Atomic bool sleeping __attribute__((aligned(64)));
 	_Atomic bool kicked;
 
 	/* The thread's own: the instances it serves. */
@@ -65,7 +70,8 @@ struct liommu_sidecore {
 	int node;			/* where @list lives, -1 without libnuma */
 
 	/* Statistics: written by the thread only, read by anyone. */
-	_Atomic uint64_t passes, busy_passes, requests, sleeps, kicks, sleep_ns;
+	_Atomic uint64_t passes __attribute__((aligned(64)));
+	_Atomic uint64_t busy_passes, requests, sleeps, kicks, sleep_ns;
 	_Atomic uint64_t backoff_requests, backoff_wait_ns, backoff_wait_max_ns, scan_ns;
 	_Atomic unsigned int ninst;
 	_Atomic int cpu_now, node_now;
@@ -169,7 +175,7 @@ static int sc_list_remove(struct liommu_sidecore *sc, struct liommu_viommu *v)
 		if (sc->list[i] == v) {
 			/* A last pass: what the guest wrote is forwarded and
 			 * what the unit changed is published. */
-			viommu_instance_poll(v);
+			liommu__viommu_instance_poll(v);
 			sc->list[i] = sc->list[--sc->n];
 			return 0;
 		}
@@ -212,7 +218,7 @@ static void sc_sweep(struct liommu_sidecore *sc)
 	unsigned int i;
 
 	for (i = 0; i < sc->n; i++)
-		viommu_regpage_sweep(&sc->list[i]->rp);
+		liommu__viommu_regpage_sweep(&sc->list[i]->rp);
 }
 
 /* Sleep up to @ns unless kicked or asked.  Return: true when kicked. */
@@ -252,7 +258,7 @@ static void *sc_thread(void *arg)
 			break;
 		t0 = now_ns();
 		for (i = 0; i < sc->n; i++)
-			busy += viommu_instance_poll(sc->list[i]);
+			busy += liommu__viommu_instance_poll(sc->list[i]);
 		t1 = now_ns();
 		sc_add(&sc->passes, 1);
 		sc_add(&sc->scan_ns, t1 - t0);
@@ -308,7 +314,7 @@ static void *sc_thread(void *arg)
 	}
 	/* Stopping: a final pass, so every write seen is forwarded. */
 	for (i = 0; i < sc->n; i++)
-		viommu_instance_poll(sc->list[i]);
+		liommu__viommu_instance_poll(sc->list[i]);
 	return NULL;
 }
 
@@ -326,18 +332,20 @@ void liommu_sidecore_config_default(struct liommu_sidecore_config *cfg)
 	cfg->sweep_passes = SC_DEFAULT_SWEEP;
 }
 
-/* @cpu as a set: one CPU of the process's affinity, or (-1) all of it. */
+/*
+ * @cpu as a set: that CPU, or (-1) every CPU the process's main thread
+ * may run on (the caller's own affinity may be narrower: a hypervisor
+ * thread pinned elsewhere).  Whether the process may use @cpu at all is
+ * the kernel's answer when the thread is placed there (its cpuset).
+ */
 static int sc_cpuset(int cpu, cpu_set_t *set)
 {
-	cpu_set_t allowed;
-
-	if (sched_getaffinity(0, sizeof(allowed), &allowed))
-		return -errno;
 	if (cpu < 0) {
-		*set = allowed;
+		if (sched_getaffinity(getpid(), sizeof(*set), set))
+			return -errno;
 		return 0;
 	}
-	if (cpu >= CPU_SETSIZE || !CPU_ISSET(cpu, &allowed))
+	if (cpu >= CPU_SETSIZE)
 		return -EINVAL;
 	CPU_ZERO(set);
 	CPU_SET(cpu, set);
@@ -475,7 +483,12 @@ void liommu_sidecore_kick(struct liommu_sidecore *sc)
 {
 	if (!sc)
 		return;
-	atomic_store(&sc->kicked, true);
+	/* Store only when not set already: a polling thread's line is then
+	 * only read by kickers.  The fence orders the flag before the load
+	 * of @sleeping (the thread orders them the other way, sc_sleep()). */
+	if (!atomic_load_explicit(&sc->kicked, memory_order_relaxed))
+		atomic_store_explicit(&sc->kicked, true, memory_order_relaxed);
+	atomic_thread_fence(memory_order_seq_cst);
 	if (atomic_load(&sc->sleeping)) {
 		pthread_mutex_lock(&sc->lock);
 		pthread_cond_signal(&sc->cond);

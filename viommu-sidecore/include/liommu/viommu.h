@@ -48,8 +48,11 @@
  *    ICS.IWC appear one polling pass after the store (nanoseconds when
  *    the thread polls; up to the configured wake-up bound when it
  *    sleeps).  VT-d makes software poll for each of them, so a
- *    conforming driver only waits; none reads a status as complete
- *    early.
+ *    conforming driver only waits.  Two exceptions a page cannot avoid
+ *    (docs/viommu.md lists them): a one-shot command (SRTP, SIRTP, WBF,
+ *    SFL) repeated within @oneshot_hold_ns of the previous one's
+ *    completion reads complete at once, and a write-1-to-clear store
+ *    reads back as stored until the next pass.
  *  - An invalidation's host-side effect (the shadow) is complete before
  *    its completion is visible: a guest that sees a wait descriptor's
  *    status, or ICC/IVT clear, after a strict unmap knows the host
@@ -143,6 +146,20 @@ typedef void (*liommu_viommu_event_fn)(void *priv, enum liommu_model_event ev,
  * @quota, @age_ns: the bounds of @teardown (0 = libiommu/dma's defaults).
  * @event, @event_priv: the guest's interrupts (NULL = dropped; the
  *            model still sets IP).
+ * @max_mappings: most host mappings the shadow keeps per assigned
+ *            device; 0 = 2^20 (4 GiB of 4 KiB pages mapped at once).  A
+ *            guest whose tables map more (or alias each other, so that a
+ *            few table pages map its whole address space) gets the first
+ *            ones in IOVA order and the rest fault at the host
+ *            (@shadow_limited counts them): host page-table memory and
+ *            the time one invalidation can take stay bounded whatever
+ *            the guest writes.
+ * @oneshot_hold_ns: SIDECORE: how long GSTS's one-shot status bits
+ *            (RTPS, FLS, WBFS, IRTPS) stay visible in the page after
+ *            their command completed; then they read 0, so a guest that
+ *            repeats the command waits for its own completion instead
+ *            of reading the old 1 (hardware clears them at the command;
+ *            a page cannot).  0 = 1 s; UINT64_MAX = never hidden.
  */
 struct liommu_viommu_config {
 	struct liommu_model_config unit;
@@ -153,6 +170,8 @@ struct liommu_viommu_config {
 	uint64_t age_ns;
 	liommu_viommu_event_fn event;
 	void *event_priv;
+	uint64_t max_mappings;
+	uint64_t oneshot_hold_ns;
 };
 
 /**
@@ -333,6 +352,8 @@ LIOMMU_EXPORT int liommu_viommu_fault(struct liommu_viommu *v, uint16_t sid, uin
  * @shadow_maps, @shadow_unmaps: host mappings made and removed.
  * @shadow_skipped: guest entries not shadowed (a guest-physical address
  *                  outside the memory table, an erroneous entry).
+ * @shadow_limited: guest leaves not shadowed because the device had
+ *                  @max_mappings host mappings already.
  * @faults_injected: faults recorded for the guest by liommu_viommu_fault().
  * @events:         interrupts sent to the hypervisor.
  * @host:           the host side's counters, summed over attached
@@ -347,6 +368,7 @@ struct liommu_viommu_stats {
 	uint64_t shadow_maps;
 	uint64_t shadow_unmaps;
 	uint64_t shadow_skipped;
+	uint64_t shadow_limited;
 	uint64_t faults_injected;
 	uint64_t events;
 	struct liommu_dma_stats host;
@@ -432,7 +454,8 @@ LIOMMU_EXPORT void liommu_sidecore_config_default(struct liommu_sidecore_config 
 
 /**
  * liommu_sidecore_new() - start a polling thread.
- * Return: 0; -EINVAL (@cpu not a CPU of this process's affinity set);
+ * Return: 0; -EINVAL (@cpu beyond CPU_SETSIZE, or a CPU the kernel does
+ * not let this process run on);
  * -ENOMEM; pthread_create()'s error negated.  Context: may block.
  */
 LIOMMU_EXPORT int liommu_sidecore_new(const struct liommu_sidecore_config *cfg,
