@@ -235,6 +235,10 @@ static bool oneshot_expire(struct viommu_regpage *rp)
 	if ((rp->gsts_hide & (uint32_t)VTD_GSTS_ONESHOT) == (uint32_t)VTD_GSTS_ONESHOT ||
 	    rp->oneshot_hold_ns == UINT64_MAX)
 		return false;
+	/* A clock read every scan would cost more than the scan; the hold
+	 * is a second, so every 256th scan is exact enough. */
+	if (++rp->oneshot_tick & 255)
+		return false;
 	if (rp_now_ns() - rp->oneshot_t < rp->oneshot_hold_ns)
 		return false;
 	rp->gsts_hide |= (uint32_t)VTD_GSTS_ONESHOT;
