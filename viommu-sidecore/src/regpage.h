@@ -61,6 +61,7 @@ struct viommu_regpage {
 	uint64_t oneshot_t;		/* when the last one-shot command completed */
 	unsigned int oneshot_tick;	/* scans since the hold was last checked */
 	uint32_t *page;			/* shared with the guest */
+	unsigned int live_words;	/* the model's registers end here (fault records last) */
 	unsigned int nwatch;
 	struct rp_watch watch[RP_MAX_WATCH];	/* in processing order */
 	uint8_t cls[RP_WORDS];		/* enum rp_kind of each word */
