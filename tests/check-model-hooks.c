@@ -896,13 +896,25 @@ START_TEST(regs_snapshot_is_the_read_view)
 	ck_assert_int_eq(liommu_model_regs_snapshot(e.m, snap_a, sizeof(snap_a) - 1, &seq),
 			 -EINVAL);
 	ck_assert_int_eq(liommu_model_regs_snapshot(e.m, NULL, sizeof(snap_a), &seq), -EINVAL);
+	ck_assert_int_eq(liommu_model_regs_snapshot(e.m, snap_a, 0, &seq), -EINVAL);
+	ck_assert_int_eq(liommu_model_regs_snapshot(e.m, snap_a, 12, &seq), -EINVAL);
 	ck_assert_int_eq(liommu_model_regs_snapshot(e.m, snap_a, sizeof(snap_a), NULL), 0);
 	for (off = 0; off < VTD_REG_WINDOW_SIZE; off += 4) {
 		uint32_t v;
 
 		memcpy(&v, snap_a + off, 4);
 		ck_assert_uint_eq(v, env_r32(&e, off));
+		/* Every implemented register lies below the fault records'
+		 * end, as the header promises a prefix-copying poller. */
+		if (off >= LIOMMU_MODEL_FRCD_OFFSET +
+			   VTD_FRCD_SIZE * (((liommu_model_cap(e.m) >> 40) & 0xff) + 1))
+			ck_assert_uint_eq(v, 0);
 	}
+	/* A prefix: copied, nothing beyond it written. */
+	memset(snap_b, 0xa5, sizeof(snap_b));
+	ck_assert_int_eq(liommu_model_regs_snapshot(e.m, snap_b, 0x240, &seq), 0);
+	ck_assert_mem_eq(snap_b, snap_a, 0x240);
+	ck_assert_uint_eq(snap_b[0x240], 0xa5);
 	/* Reads change nothing. */
 	seq = liommu_model_regs_seq(e.m);
 	(void)env_r64(&e, VTD_CAP_REG);

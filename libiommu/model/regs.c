@@ -458,10 +458,12 @@ int liommu_model_regs_snapshot(struct liommu_model *m, void *buf, size_t len, ui
 {
 	uint64_t s;
 
-	if (!buf || len < VTD_REG_WINDOW_SIZE)
+	if (!buf || !len || (len & 7))
 		return -EINVAL;
+	if (len > MODEL_REGS_SIZE)
+		len = MODEL_REGS_SIZE;
 	model_reg_lock(m);
-	memcpy(buf, m->regs, MODEL_REGS_SIZE);
+	memcpy(buf, m->regs, len);
 	s = atomic_load_explicit(&m->regs_seq, memory_order_relaxed);
 	model_reg_unlock(m);
 	if (seq)

@@ -159,6 +159,15 @@ static void build_watch(struct viommu_regpage *rp)
 		mark_ro64(rp, LIOMMU_MODEL_FRCD_OFFSET + i * VTD_FRCD_SIZE);
 }
 
+/* Words of the register file the model implements: up to the end of
+ * its fault-recording registers (CAP.FRO = 0x22, CAP.NFR + 1 of them). */
+static unsigned int live_words(struct liommu_model *m)
+{
+	unsigned int nfr = (unsigned int)((liommu_model_cap(m) >> 40) & 0xff) + 1;
+
+	return LIOMMU_MODEL_FRCD_OFFSET / 4 + (nfr > 128 ? 128 : nfr) * VTD_FRCD_SIZE / 4;
+}
+
 int liommu__viommu_regpage_init(struct viommu_regpage *rp, struct liommu_model *m, void *page)
 {
 	uint64_t seq;
@@ -171,6 +180,7 @@ int liommu__viommu_regpage_init(struct viommu_regpage *rp, struct liommu_model *
 	rp->oneshot_hold_ns = VIOMMU_ONESHOT_HOLD_NS;
 	rp->gsts_hide = (uint32_t)VTD_GSTS_ONESHOT;	/* none completed yet */
 	build_watch(rp);
+	rp->live_words = live_words(m);
 	liommu_model_regs_snapshot(m, rp->snap, sizeof(rp->snap), &seq);
 	rp->pub_seq = seq;
 	memcpy(rp->seen, rp->snap, sizeof(rp->seen));
@@ -234,6 +244,10 @@ static bool oneshot_expire(struct viommu_regpage *rp)
 {
 	if ((rp->gsts_hide & (uint32_t)VTD_GSTS_ONESHOT) == (uint32_t)VTD_GSTS_ONESHOT ||
 	    rp->oneshot_hold_ns == UINT64_MAX)
+		return false;
+	/* A clock read every scan would cost more than the scan; the hold
+	 * is a second, so every 256th scan is exact enough. */
+	if (++rp->oneshot_tick & 255)
 		return false;
 	if (rp_now_ns() - rp->oneshot_t < rp->oneshot_hold_ns)
 		return false;
@@ -339,30 +353,30 @@ static void publish_word(struct viommu_regpage *rp, unsigned int wi)
 
 void liommu__viommu_regpage_publish(struct viommu_regpage *rp)
 {
-	unsigned int frcd_lo = LIOMMU_MODEL_FRCD_OFFSET / 4, frcd_hi, wi, b;
-	unsigned int nfr = (unsigned int)((liommu_model_cap(rp->m) >> 40) & 0xff) + 1;
+	unsigned int frcd_lo = LIOMMU_MODEL_FRCD_OFFSET / 4, wi, b;
 	uint64_t seq;
 
-	if (nfr > 128)
-		nfr = 128;
-	frcd_hi = frcd_lo + nfr * VTD_FRCD_SIZE / 4;
-	liommu_model_regs_snapshot(rp->m, rp->snap, sizeof(rp->snap), &seq);
+	/* Only the live part of the file: above the fault records the
+	 * model implements nothing (liommu_model_regs_snapshot()), and
+	 * what the page shows there is the zero of _init() (a guest's
+	 * stores there are the sweep's). */
+	liommu_model_regs_snapshot(rp->m, rp->snap, rp->live_words * 4, &seq);
 	rp->snap[VTD_GSTS_REG / 4] &= ~rp->gsts_hide;
 	/* Fault records first (each one's information before its F bit),
 	 * so that FSTS.PPF, published after, never points at a record the
 	 * page does not show yet. */
-	for (wi = frcd_lo; wi < frcd_hi; wi++)
+	for (wi = frcd_lo; wi < rp->live_words; wi++)
 		publish_word(rp, wi);
-	/* Most of the file does not change between publications: skip
-	 * blocks where the page already shows the unit's value (a 64-bit
-	 * register's halves never straddle a block: they are 8-byte
+	/* Skip blocks where the page already shows the unit's value (a
+	 * 64-bit register's halves never straddle a block: they are 8-byte
 	 * aligned). */
-	for (b = 0; b < RP_WORDS; b += RP_BLOCK) {
-		if (!memcmp(&rp->snap[b], &rp->seen[b], RP_BLOCK * sizeof(rp->snap[0])))
+	for (b = 0; b < frcd_lo; b += RP_BLOCK) {
+		unsigned int end = b + RP_BLOCK < frcd_lo ? b + RP_BLOCK : frcd_lo;
+
+		if (!memcmp(&rp->snap[b], &rp->seen[b], (end - b) * sizeof(rp->snap[0])))
 			continue;
-		for (wi = b; wi < b + RP_BLOCK; wi++)
-			if (wi < frcd_lo || wi >= frcd_hi)
-				publish_word(rp, wi);
+		for (wi = b; wi < end; wi++)
+			publish_word(rp, wi);
 	}
 	rp->pub_seq = seq;
 	rp_count(&rp->publications, 1);

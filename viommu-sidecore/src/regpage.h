@@ -59,7 +59,9 @@ struct viommu_regpage {
 	uint64_t oneshot_hold_ns;	/* UINT64_MAX: never hidden */
 	uint32_t gsts_hide;		/* one-shot status bits the page hides */
 	uint64_t oneshot_t;		/* when the last one-shot command completed */
+	unsigned int oneshot_tick;	/* scans since the hold was last checked */
 	uint32_t *page;			/* shared with the guest */
+	unsigned int live_words;	/* the model's registers end here (fault records last) */
 	unsigned int nwatch;
 	struct rp_watch watch[RP_MAX_WATCH];	/* in processing order */
 	uint8_t cls[RP_WORDS];		/* enum rp_kind of each word */

@@ -453,16 +453,20 @@ LIOMMU_EXPORT void liommu_model_write64(struct liommu_model *m, uint32_t off,
 LIOMMU_EXPORT uint64_t liommu_model_regs_seq(const struct liommu_model *m);
 
 /**
- * liommu_model_regs_snapshot() - copy the whole register file.
+ * liommu_model_regs_snapshot() - copy the register file, or its start.
  * @m:   the unit.
- * @buf: VTD_REG_WINDOW_SIZE (4 KiB) bytes at the VT-d offsets, as
- *       liommu_model_read32() / _read64() return them.
- * @len: bytes at @buf, at least VTD_REG_WINDOW_SIZE (only that much is
- *       written).
+ * @buf: the file at the VT-d offsets from 0, as liommu_model_read32() /
+ *       _read64() return them.
+ * @len: bytes to copy from offset 0: a non-zero multiple of 8; more than
+ *       VTD_REG_WINDOW_SIZE (4 KiB) copies the whole file.  Every register
+ *       this model implements lies below LIOMMU_MODEL_FRCD_OFFSET + 16 *
+ *       (CAP.NFR + 1) (the fault-recording registers come last), so a
+ *       poller copies that much and no more: everything above reads 0.
  * @seq: where to put liommu_model_regs_seq()'s value for this copy (no
  *       change made after it is in the copy; every change before it is);
  *       may be NULL.
- * Return: 0; -EINVAL when @buf is NULL or @len is short.
+ * Return: 0; -EINVAL when @buf is NULL or @len is 0 or not a multiple
+ * of 8.
  * Context: takes the register lock (a spin lock) for the copy; does not
  * sleep.  Not from the invalidation callback (deadlock).
  */
