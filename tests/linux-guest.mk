@@ -11,3 +11,7 @@ noinst_PROGRAMS += tests/linux-guest/viommu-host
 tests_linux_guest_viommu_host_SOURCES = tests/linux-guest/viommu-host.c
 tests_linux_guest_viommu_host_CFLAGS = $(AM_CFLAGS)
 tests_linux_guest_viommu_host_LDADD = libiommu/libiommu.la
+
+check_SCRIPTS += tests/linux-guest/run.sh
+EXTRA_DIST += tests/linux-guest/run.sh tests/linux-guest/dmar.asl \
+	tests/linux-guest/vfio-map.c tests/linux-guest/init.sh
