@@ -32,3 +32,4 @@ include tests/dma.mk
 include tests/viommu.mk
 include tests/cli.mk
 include tests/linux-guest.mk
+include tests/hvb.mk
