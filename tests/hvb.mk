@@ -9,3 +9,10 @@ tests_check_hvb_dmar_CPPFLAGS = $(HVB_TEST_CPPFLAGS) -DCHECK_SUITE=hvb_dmar_suit
 tests_check_hvb_dmar_CFLAGS = $(TEST_CFLAGS)
 tests_check_hvb_dmar_LDFLAGS = $(TEST_LINK_STATIC)
 tests_check_hvb_dmar_LDADD = hv-bindings/libhvbind.la $(CHECK_LIBS)
+
+# The protocol's framing over socket pairs (public API only).
+check_PROGRAMS += tests/check-hvb-proto
+tests_check_hvb_proto_SOURCES = tests/runner.c tests/check-hvb-proto.c
+tests_check_hvb_proto_CPPFLAGS = $(HVB_TEST_CPPFLAGS) -DCHECK_SUITE=hvb_proto_suite
+tests_check_hvb_proto_CFLAGS = $(TEST_CFLAGS)
+tests_check_hvb_proto_LDADD = hv-bindings/libhvbind.la $(CHECK_LIBS)
