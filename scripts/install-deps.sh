@@ -10,4 +10,4 @@ $SUDO apt-get install -y --no-install-recommends \
 	build-essential autoconf automake libtool pkg-config \
 	check libsubunit-dev libnuma-dev libpci-dev \
 	libjansson-dev libsmartcols-dev liburcu-dev gnuplot-nox \
-	qemu-system-x86 linux-libc-dev python3
+	qemu-system-x86 linux-libc-dev python3 acpica-tools

@@ -29,6 +29,8 @@ deps() {
 	irq-remap)	echo "base driver" ;;
 	eli)		echo "base irq-remap" ;;
 	viommu)		echo "base model driver iova dma platform" ;;
+	# libhvbind links alone: not even the base layer.
+	hvbind)		echo "" ;;
 	programs)	echo "base model driver iova dma platform irq-remap eli viommu" ;;
 	esac
 }
@@ -49,12 +51,13 @@ layer_of() {
 	irq-remap/*)						echo irq-remap ;;
 	eli/*)							echo eli ;;
 	viommu-sidecore/*)					echo viommu ;;
+	hv-bindings/*)						echo hvbind ;;
 	tools/*|examples/*)					echo programs ;;
 	esac
 }
 
 is_public() {
-	case $1 in */include/liommu/*) return 0 ;; esac
+	case $1 in */include/liommu/*|*/include/hvbind/*) return 0 ;; esac
 	return 1
 }
 
@@ -68,6 +71,13 @@ resolve() {
 			[ -f "$root/$d/$name" ] && { echo "$d/$name"; return; }
 		done
 		echo "?$name" ;;
+	\<hvbind/*)
+		name=${inc#<}; name=${name%>}
+		if [ -f "$root/hv-bindings/include/$name" ]; then
+			echo "hv-bindings/include/$name"
+		else
+			echo "?$name"
+		fi ;;
 	\"config.h\")
 		;;
 	\"*)
@@ -80,14 +90,14 @@ resolve() {
 
 check_tree() {
 	root=$(cd "$1" && pwd) bad=0 n=0
-	files=$(cd "$root" && find libiommu irq-remap eli viommu-sidecore tools examples \
+	files=$(cd "$root" && find libiommu irq-remap eli viommu-sidecore hv-bindings tools examples \
 		-name '*.[ch]' 2>/dev/null | sort)
 	for f in $files; do
 		from=$(layer_of "$f")
 		[ -n "$from" ] || continue
 		allowed="$from $(deps "$from")"
 		incs=$(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*\([<"][^>"]*[>"]\).*/\1/p' "$root/$f" |
-			grep -E '^("|<liommu/)')
+			grep -E '^("|<liommu/|<hvbind/)')
 		for inc in $incs; do
 			to=$(resolve "$f" "$inc" "$root")
 			[ -n "$to" ] || continue
@@ -128,19 +138,27 @@ check_tree "$src" || exit 1
 
 [ -n "${LIOMMU_LAYERS_SELFTEST:-}" ] && exit 0
 # Self-test: a driver file that includes the DMA layer's header, or a
-# DMA-layer private header, must fail.
+# DMA-layer private header, must fail; so must libhvbind including
+# anything of libiommu, even the base layer's headers.
 tmp=$(mktemp -d) || exit 99
 trap 'rm -rf "$tmp"' EXIT
-for probe in '#include <liommu/dma.h>' '#include "../dma/dma-internal.h"' \
-	     '#include "../model/model-internal.h"'; do
+n_probe=0
+for case in 'libiommu/driver/unit.c|#include <liommu/dma.h>' \
+	    'libiommu/driver/unit.c|#include "../dma/dma-internal.h"' \
+	    'libiommu/driver/unit.c|#include "../model/model-internal.h"' \
+	    'hv-bindings/src/dmar-build.c|#include <liommu/vtd.h>' \
+	    'hv-bindings/src/dmar-build.c|#include "../../libiommu/common/spin.h"'; do
+	file=${case%%|*} probe=${case#*|}
 	rm -rf "$tmp/t"; mkdir "$tmp/t"
-	(cd "$src" && tar cf - libiommu irq-remap eli viommu-sidecore tools examples) | (cd "$tmp/t" && tar xf -)
-	printf '%s\n' "$probe" >> "$tmp/t/libiommu/driver/unit.c"
+	(cd "$src" && tar cf - libiommu irq-remap eli viommu-sidecore hv-bindings tools examples) |
+		(cd "$tmp/t" && tar xf -)
+	printf '%s\n' "$probe" >> "$tmp/t/$file"
 	if check_tree "$tmp/t" > "$tmp/out" 2>&1; then
-		echo "FAIL: self-test: '$probe' in libiommu/driver/unit.c was not caught"
+		echo "FAIL: self-test: '$probe' in $file was not caught"
 		exit 1
 	fi
-	grep -q 'libiommu/driver/unit.c' "$tmp/out" ||
+	grep -q "$file" "$tmp/out" ||
 		{ echo "FAIL: self-test: the violation was not named"; cat "$tmp/out"; exit 1; }
+	n_probe=$((n_probe + 1))
 done
-echo "layers: self-test caught all 3 forbidden includes"
+echo "layers: self-test caught all $n_probe forbidden includes"

@@ -31,3 +31,5 @@ include tests/irq-remap.mk
 include tests/dma.mk
 include tests/viommu.mk
 include tests/cli.mk
+include tests/linux-guest.mk
+include tests/hvb.mk

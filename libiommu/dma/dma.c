@@ -176,6 +176,17 @@ static int check_buf(uint64_t addr, uint64_t len, enum liommu_dma_dir dir)
 	return 0;
 }
 
+/* A map that succeeded, in the calling thread's counter block. */
+static void count_map(struct liommu_dma *dma, bool hit, uint64_t npages)
+{
+	struct liommu__dma_counters *ctr = liommu__dma_ctr(dma);
+
+	liommu__dma_count(&ctr->maps, 1);
+	if (hit)
+		liommu__dma_count(&ctr->reuse_hits, 1);
+	liommu__dma_count(&ctr->live_pages, npages);
+}
+
 int liommu_dma_map(struct liommu_dma *dma, uint64_t pa, uint64_t len,
 		   enum liommu_dma_dir dir, uint64_t *iova)
 {
@@ -186,7 +197,6 @@ int liommu_dma_map(struct liommu_dma *dma, uint64_t pa, uint64_t len,
 		.prot = (unsigned int)dir,
 	};
 	struct liommu__dma_map *m = &req;
-	struct liommu__dma_counters *ctr;
 	bool hit = false;
 	int ret;
 
@@ -206,11 +216,7 @@ int liommu_dma_map(struct liommu_dma *dma, uint64_t pa, uint64_t len,
 		if (!dma->ops->untracked)
 			liommu__dma_live_insert(dma, m);
 	}
-	ctr = liommu__dma_ctr(dma);
-	liommu__dma_count(&ctr->maps, 1);
-	if (hit)
-		liommu__dma_count(&ctr->reuse_hits, 1);
-	liommu__dma_count(&ctr->live_pages, req.npages);
+	count_map(dma, hit, req.npages);
 	return 0;
 }
 
@@ -236,7 +242,6 @@ int liommu_dma_map_at(struct liommu_dma *dma, uint64_t iova, uint64_t pa, uint64
 		.prot = (unsigned int)dir,
 	};
 	struct liommu__dma_map *m = &req;
-	struct liommu__dma_counters *ctr;
 	bool hit = false, drained = false;
 	uint64_t got;
 	int ret;
@@ -273,15 +278,11 @@ int liommu_dma_map_at(struct liommu_dma *dma, uint64_t iova, uint64_t pa, uint64
 		liommu__dma_live_insert(dma, m);
 	}
 out:
-	ctr = liommu__dma_ctr(dma);
 	if (drained)
-		liommu__dma_count(&ctr->map_at_drains, 1);
+		liommu__dma_count(&liommu__dma_ctr(dma)->map_at_drains, 1);
 	if (ret)
 		return ret;
-	liommu__dma_count(&ctr->maps, 1);
-	if (hit)
-		liommu__dma_count(&ctr->reuse_hits, 1);
-	liommu__dma_count(&ctr->live_pages, req.npages);
+	count_map(dma, hit, req.npages);
 	return 0;
 }
 

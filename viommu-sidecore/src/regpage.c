@@ -24,11 +24,12 @@
  *
  * QI enable consumes IQT.  The model runs the queue from IQH to IQT when
  * GCMD.QIE enables it, and a guest re-enabling a used queue stores
- * IQT = 0, IQA, then QIE (Linux 6.1's __dmar_enable_qi()); if a pass sees
- * all three, forwarding GCMD before IQT would run the old tail over the
- * new, zeroed queue.  While QI is disabled a tail store only latches, so
- * the scan forwards IQT before GCMD then; while it is enabled, after (a
- * descriptor submitted right after the enable runs once the queue is on).
+ * IQT = 0, IQA, then QIE (Linux 6.1's __dmar_enable_qi()).  So IQT is
+ * data to GCMD: the scan loads GCMD before IQT (a pass that sees the QIE
+ * store sees the tail stored before it) and forwards IQT first.  The
+ * other order in the guest, QIE then a tail store, gives the same result
+ * either way: while QI is off a tail store only latches, and the enable
+ * then runs the queue up to it.
  *
  * Orderings the polling preserves (docs/viommu.md, "The register page"):
  *  - A guest's stores become visible in program order (x86-TSO), so the
@@ -145,8 +146,9 @@ static void build_watch(struct viommu_regpage *rp)
 	add_watch(rp, VTD_ICS_REG, 4, RP_GUEST);
 	add_watch(rp, VTD_CCMD_REG, 8, RP_GUEST);
 	add_watch(rp, LIOMMU_MODEL_IVA_OFFSET + 8, 8, RP_GUEST);	/* IOTLB */
-	add_watch(rp, VTD_GCMD_REG, 4, RP_GCMD);
+	/* IQT before GCMD: enabling QI consumes it (file comment). */
 	add_watch(rp, VTD_IQT_REG, 8, RP_GUEST);
+	add_watch(rp, VTD_GCMD_REG, 4, RP_GCMD);
 	/* 64-bit read-only registers are published whole, never torn. */
 	mark_ro64(rp, VTD_CAP_REG);
 	mark_ro64(rp, VTD_ECAP_REG);
@@ -258,8 +260,7 @@ static bool oneshot_expire(struct viommu_regpage *rp)
 unsigned int liommu__viommu_regpage_scan(struct viommu_regpage *rp)
 {
 	uint64_t val[RP_MAX_WATCH];
-	unsigned int i, n = 0, i_iqt = rp->nwatch - 1;
-	bool iqt_early, iqt_done = false;
+	unsigned int i, n = 0;
 
 	/* Triggers first (they are last in the list): see the file comment. */
 	for (i = rp->nwatch; i-- > 0;) {
@@ -267,21 +268,11 @@ unsigned int liommu__viommu_regpage_scan(struct viommu_regpage *rp)
 
 		val[i] = w->width == 4 ? ld32(&rp->page[w->off / 4]) : ld64(&rp->page[w->off / 4]);
 	}
-	/* QI disabled (as last published): a tail store goes before GCMD. */
-	iqt_early = !(rp->snap[VTD_GSTS_REG / 4] & (uint32_t)VTD_GSTS_QIES) &&
-		    val[i_iqt] != seen64(rp, VTD_IQT_REG / 4);
 	for (i = 0; i < rp->nwatch; i++) {
 		const struct rp_watch *w = &rp->watch[i];
 		unsigned int wi = w->off / 4;
 		uint64_t old;
 
-		if (w->kind == RP_GCMD && iqt_early) {
-			forward(rp, &rp->watch[i_iqt], val[i_iqt]);
-			n++;
-			iqt_done = true;
-		}
-		if (i == i_iqt && iqt_done)
-			continue;
 		old = w->width == 4 ? rp->seen[wi] : seen64(rp, wi);
 		if (val[i] == old)
 			continue;

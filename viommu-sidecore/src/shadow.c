@@ -490,6 +490,21 @@ int liommu__viommu_shadow_new(const struct viommu_shadow_config *cfg, struct vio
 	return 0;
 }
 
+/* The event counters of @add into @sum (the gauges are the caller's:
+ * a detached device's no longer count). */
+static void stats_add_counts(struct liommu_dma_stats *sum, const struct liommu_dma_stats *add)
+{
+	sum->maps += add->maps;
+	sum->unmaps += add->unmaps;
+	sum->reuse_hits += add->reuse_hits;
+	sum->retired += add->retired;
+	sum->flushes += add->flushes;
+	sum->pte_writes += add->pte_writes;
+	sum->inv_descs += add->inv_descs;
+	sum->inv_waits += add->inv_waits;
+	sum->map_at_drains += add->map_at_drains;
+}
+
 static void dev_free_locked(struct viommu_shadow *sh, struct sh_dev *d)
 {
 	struct liommu_dma_stats hs;
@@ -505,14 +520,7 @@ static void dev_free_locked(struct viommu_shadow *sh, struct sh_dev *d)
 	if (liommu_dma_drain(d->dma))
 		sh->st.host_errors++;
 	liommu_dma_get_stats(d->dma, &hs);
-	sh->gone.maps += hs.maps;
-	sh->gone.unmaps += hs.unmaps;
-	sh->gone.reuse_hits += hs.reuse_hits;
-	sh->gone.retired += hs.retired;
-	sh->gone.flushes += hs.flushes;
-	sh->gone.pte_writes += hs.pte_writes;
-	sh->gone.inv_descs += hs.inv_descs;
-	sh->gone.inv_waits += hs.inv_waits;
+	stats_add_counts(&sh->gone, &hs);
 	liommu_dma_free(d->dma);
 	free(d->bucket);
 	free(d);
@@ -688,14 +696,7 @@ void liommu__viommu_shadow_get_stats(struct viommu_shadow *sh, struct viommu_sha
 	st->host.strategy = sh->cfg.teardown;
 	for (d = sh->devs; d; d = d->next) {
 		liommu_dma_get_stats(d->dma, &hs);
-		st->host.maps += hs.maps;
-		st->host.unmaps += hs.unmaps;
-		st->host.reuse_hits += hs.reuse_hits;
-		st->host.retired += hs.retired;
-		st->host.flushes += hs.flushes;
-		st->host.pte_writes += hs.pte_writes;
-		st->host.inv_descs += hs.inv_descs;
-		st->host.inv_waits += hs.inv_waits;
+		stats_add_counts(&st->host, &hs);
 		st->host.mapped_pages += hs.mapped_pages;
 		st->host.peak_mapped_pages += hs.peak_mapped_pages;
 		st->host.pinned_pages += hs.pinned_pages;

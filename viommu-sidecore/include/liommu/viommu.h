@@ -42,7 +42,9 @@
  *  - A guest's stores are seen in program order: a command register
  *    (GCMD, CCMD, the IOTLB register, IQT) is read before the registers
  *    it consumes, and the data registers are forwarded first, so a
- *    command never acts on an older RTADDR, IQA, IRTA or IVA.
+ *    command never acts on an older RTADDR, IQA, IRTA or IVA; IQT, which
+ *    enabling queued invalidation consumes, is data to GCMD in this
+ *    sense (loaded after it, forwarded before it).
  *  - Status follows the command, later: GSTS after GCMD, CCMD.ICC and
  *    IOTLB.IVT clearing, IQH advancing, a wait descriptor's status and
  *    ICS.IWC appear one polling pass after the store (nanoseconds when
