@@ -12,6 +12,14 @@ tests_linux_guest_viommu_host_SOURCES = tests/linux-guest/viommu-host.c
 tests_linux_guest_viommu_host_CFLAGS = $(AM_CFLAGS)
 tests_linux_guest_viommu_host_LDADD = libiommu/libiommu.la
 
+# The guest's DMAR table, by libhvbind's builder (run.sh compares it
+# with iasl's compile of dmar.asl, byte for byte).
+noinst_PROGRAMS += tests/linux-guest/make-dmar
+tests_linux_guest_make_dmar_SOURCES = tests/linux-guest/make-dmar.c
+tests_linux_guest_make_dmar_CPPFLAGS = $(HVB_CPPFLAGS)
+tests_linux_guest_make_dmar_CFLAGS = $(AM_CFLAGS)
+tests_linux_guest_make_dmar_LDADD = hv-bindings/libhvbind.la
+
 check_SCRIPTS += tests/linux-guest/run.sh
 EXTRA_DIST += tests/linux-guest/run.sh tests/linux-guest/dmar.asl \
 	tests/linux-guest/vfio-map.c tests/linux-guest/init.sh
