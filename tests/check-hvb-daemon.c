@@ -245,9 +245,11 @@ START_TEST(test_negotiate)
 	ck_assert_uint_eq(hvb_client_features(a), FEAT);
 	b = client(0);
 	ck_assert_uint_eq(hvb_client_features(b), HVB_FEAT_REPLY_ACK);
-	/* Not offered: IOTLB and STATE are not served yet. */
+	/* Not offered: IOTLB is not served yet. */
 	ck_assert_int_eq(hvb_client_connect(sock_path, HVB_FEAT_IOTLB, &b), -EOPNOTSUPP);
-	ck_assert_int_eq(hvb_client_connect(sock_path, HVB_FEAT_STATE, &b), -EOPNOTSUPP);
+	hvb_client_close(b);
+	b = client(HVB_FEAT_STATE);
+	ck_assert_uint_eq(hvb_client_features(b), HVB_FEAT_REPLY_ACK | HVB_FEAT_STATE);
 	hvb_client_close(a);
 	hvb_client_close(b);
 	daemon_stop();
@@ -309,6 +311,168 @@ START_TEST(test_sidecore_guest_driver)
 	hvb_client_close(c);
 	ram_free(&r);
 	daemon_stop();
+}
+END_TEST
+
+/* One daemon's identity, to run two at once. */
+struct dmn {
+	char dir[64], sock[128], log[128];
+	pid_t pid;
+};
+
+static void dmn_save(struct dmn *d)
+{
+	memcpy(d->dir, dir, sizeof(dir));
+	memcpy(d->sock, sock_path, sizeof(sock_path));
+	memcpy(d->log, log_path, sizeof(log_path));
+	d->pid = daemon_pid;
+}
+
+static void dmn_load(const struct dmn *d)
+{
+	memcpy(dir, d->dir, sizeof(dir));
+	memcpy(sock_path, d->sock, sizeof(sock_path));
+	memcpy(log_path, d->log, sizeof(log_path));
+	daemon_pid = d->pid;
+}
+
+/* A guest platform whose register page can move (migration). */
+struct movable {
+	struct ram *r;
+	volatile uint8_t *regs;
+};
+
+static uint32_t mv_rd32(void *priv, uint32_t off)
+{
+	struct movable *mv = priv;
+
+	return __atomic_load_n((volatile uint32_t *)(mv->regs + off), __ATOMIC_ACQUIRE);
+}
+
+static uint64_t mv_rd64(void *priv, uint32_t off)
+{
+	struct movable *mv = priv;
+
+	return __atomic_load_n((volatile uint64_t *)(mv->regs + off), __ATOMIC_ACQUIRE);
+}
+
+static void mv_wr32(void *priv, uint32_t off, uint32_t v)
+{
+	struct movable *mv = priv;
+
+	__atomic_store_n((volatile uint32_t *)(mv->regs + off), v, __ATOMIC_RELEASE);
+}
+
+static void mv_wr64(void *priv, uint32_t off, uint64_t v)
+{
+	struct movable *mv = priv;
+
+	__atomic_store_n((volatile uint64_t *)(mv->regs + off), v, __ATOMIC_RELEASE);
+}
+
+static int mv_alloc(void *priv, int node, void **va, uint64_t *pa)
+{
+	return gpage_alloc(((struct movable *)priv)->r, node, va, pa);
+}
+
+static void mv_free(void *priv, void *va, uint64_t pa)
+{
+	gpage_free(((struct movable *)priv)->r, va, pa);
+}
+
+static const struct liommu_platform_ops mv_ops = {
+	.read32 = mv_rd32, .read64 = mv_rd64, .write32 = mv_wr32, .write64 = mv_wr64,
+	.page_alloc = mv_alloc, .page_free = mv_free,
+};
+
+/*
+ * Live migration between two daemons: a guest (libiommu's driver in this
+ * process, over daemon 1's register page) is stopped, its unit's state
+ * goes to daemon 2 (same guest RAM), and the guest goes on over daemon
+ * 2's page: its queue continues (an invalidation completes), its tables
+ * are there.
+ */
+START_TEST(test_migrate_between_daemons)
+{
+	static uint8_t blob[8192];
+	static const uint32_t same[] = { VTD_GSTS_REG, VTD_RTADDR_REG, VTD_IQA_REG,
+					 VTD_IQH_REG, VTD_IQT_REG, VTD_FECTL_REG };
+	struct movable mv = { 0 };
+	struct liommu_platform *plat;
+	struct liommu_domain *dom;
+	struct liommu_unit *unit;
+	struct hvb_client *c1, *c2;
+	volatile uint8_t *regs1, *regs2;
+	uint64_t id1, id2;
+	struct dmn d1, d2;
+	unsigned int i;
+	size_t got;
+	struct ram r;
+	int fd1, fd2;
+
+	ram_new(&r);
+	mv.r = &r;
+	daemon_start();
+	dmn_save(&d1);
+	c1 = client(HVB_FEAT_STATE);
+	ck_assert_int_eq(hvb_client_mem_add(c1, 0, RAM_SIZE, r.fd, 0), 0);
+	ck_assert_int_eq(hvb_client_viommu_create(c1, 0, 0, 0, 1, &id1, &fd1), 0);
+	regs1 = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd1, 0);
+	ck_assert_ptr_ne((void *)regs1, MAP_FAILED);
+	mv.regs = regs1;
+	ck_assert_int_eq(liommu_platform_new(&mv_ops, &mv, &plat), 0);
+	ck_assert_int_eq(liommu_unit_new(plat, NULL, &unit), 0);
+	ck_assert_int_eq(liommu_domain_new(unit, &dom), 0);
+	ck_assert_int_eq(liommu_domain_attach(dom, 0x18), 0);
+	ck_assert_int_eq(liommu_unit_enable_translation(unit), 0);
+	ck_assert_int_eq(liommu_domain_map(dom, 0x100000, 0x10000, PG, LIOMMU_PROT_RW), 0);
+
+	/* Stop and copy. */
+	ck_assert_int_eq(hvb_client_save_state(c1, id1, blob, 16, &got), -ENOSPC);
+	ck_assert_int_eq(hvb_client_save_state(c1, id1, blob, sizeof(blob), &got), 0);
+	daemon_start();
+	dmn_save(&d2);
+	c2 = client(HVB_FEAT_STATE);
+	ck_assert_int_eq(hvb_client_mem_add(c2, 0, RAM_SIZE, r.fd, 0), 0);
+	ck_assert_int_eq(hvb_client_viommu_create(c2, 0, 0, 0, 1, &id2, &fd2), 0);
+	regs2 = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_SHARED, fd2, 0);
+	ck_assert_ptr_ne((void *)regs2, MAP_FAILED);
+	/* A blob that is not one is refused, the unit unchanged. */
+	blob[0] ^= 1;
+	ck_assert_int_eq(hvb_client_restore_state(c2, id2, blob, got), -EINVAL);
+	blob[0] ^= 1;
+	ck_assert_int_eq(hvb_client_restore_state(c2, id2 + 99, blob, got), -ENOENT);
+	ck_assert_int_eq(hvb_client_restore_state(c2, id2, blob, got), 0);
+	for (i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		uint32_t a, b;
+
+		memcpy(&a, (const void *)(regs1 + same[i]), 4);
+		memcpy(&b, (const void *)(regs2 + same[i]), 4);
+		ck_assert_msg(a == b, "register %#x: %#x at the source, %#x at the destination",
+			      same[i], a, b);
+	}
+	/* The guest resumes on daemon 2. */
+	mv.regs = regs2;
+	ck_assert_int_eq(liommu_unit_invalidate_iotlb_all(unit), 0);
+	ck_assert_int_eq(liommu_domain_map(dom, 0x200000, 0x11000, PG, LIOMMU_PROT_RW), 0);
+	ck_assert_int_eq(liommu_domain_unmap(dom, 0x100000, PG), 0);
+	ck_assert_int_eq(liommu_domain_unmap(dom, 0x200000, PG), 0);
+
+	ck_assert_int_eq(liommu_domain_detach(dom, 0x18), 0);
+	liommu_domain_free(dom);
+	liommu_unit_free(unit);
+	liommu_platform_free(plat);
+	munmap((void *)regs1, PG);
+	munmap((void *)regs2, PG);
+	close(fd1);
+	close(fd2);
+	hvb_client_close(c1);
+	hvb_client_close(c2);
+	dmn_load(&d2);
+	daemon_stop();
+	dmn_load(&d1);
+	daemon_stop();
+	ram_free(&r);
 }
 END_TEST
 
@@ -572,6 +736,7 @@ Suite *hvb_daemon_suite(void)
 	tc = tcase_create("register_access");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_sidecore_guest_driver);
+	tcase_add_test(tc, test_migrate_between_daemons);
 	tcase_add_test(tc, test_trap_mmio);
 	tcase_add_test(tc, test_fault_eventfd);
 	suite_add_tcase(s, tc);

@@ -21,7 +21,7 @@ struct hvb_client {
 	int sock;
 	uint64_t features;
 	bool broken;		/* a bad reply or a lost peer: no more calls */
-	struct hvb_msg msg;	/* the last reply (4 KiB: not on the stack) */
+	struct hvb_msg msg;	/* the last reply (8 KiB: not on the stack) */
 };
 
 /* The connection cannot be trusted any more: every later call fails. */
@@ -231,4 +231,34 @@ int hvb_client_set_fault_fd(struct hvb_client *c, uint64_t id, int eventfd)
 	if (eventfd < 0)
 		return -EINVAL;
 	return call(c, HVB_REQ_SET_FAULT_FD, &v, sizeof(v), &eventfd, 1, true);
+}
+
+int hvb_client_save_state(struct hvb_client *c, uint64_t id, void *buf, size_t len,
+			  size_t *got)
+{
+	struct hvb_u64 v = { id };
+	int ret;
+
+	if (!buf || !got)
+		return -EINVAL;
+	ret = call(c, HVB_REQ_SAVE_STATE, &v, sizeof(v), NULL, 0, false);
+	if (ret)
+		return ret;
+	if (c->msg.hdr.size > len)
+		return -ENOSPC;
+	memcpy(buf, c->msg.payload, c->msg.hdr.size);
+	*got = c->msg.hdr.size;
+	return 0;
+}
+
+int hvb_client_restore_state(struct hvb_client *c, uint64_t id, const void *buf, size_t len)
+{
+	uint8_t msg[HVB_MAX_PAYLOAD];
+	struct hvb_u64 v = { id };
+
+	if (!buf || !len || len > sizeof(msg) - sizeof(v))
+		return -EINVAL;
+	memcpy(msg, &v, sizeof(v));
+	memcpy(msg + sizeof(v), buf, len);
+	return call(c, HVB_REQ_RESTORE_STATE, msg, (uint32_t)(sizeof(v) + len), NULL, 0, true);
 }

@@ -59,7 +59,7 @@
 #define CLIENT_TIMEOUT_S	2	/* a message must arrive (be taken) this fast */
 
 #define PG			4096ull
-#define FEATURES_OFFERED	(HVB_FEAT_REPLY_ACK | HVB_FEAT_TRAP)
+#define FEATURES_OFFERED	(HVB_FEAT_REPLY_ACK | HVB_FEAT_TRAP | HVB_FEAT_STATE)
 #define SIM_MEM_SIZE		(16ull << 20)	/* the host sim's table memory */
 
 /* A handler's verdict that the peer broke the protocol: close it. */
@@ -219,6 +219,7 @@ struct reply {
 		struct hvb_u64 u64;
 		struct hvb_viommu_created created;
 		struct hvb_mmio mmio;
+		uint8_t state[LIOMMU_VIOMMU_STATE_SIZE];
 	} u;
 };
 
@@ -530,6 +531,63 @@ static int req_set_fault_fd(struct client *c, struct hvb_msg *m)
 	return 0;
 }
 
+/*
+ * Live migration (docs/viommu.md, "Live migration"): the instance's
+ * guest-visible state as the engine's blob.  A SIDECORE instance leaves
+ * the sidecore for the copy (which forwards what the guest wrote) and
+ * comes back after it; the guest is expected to be stopped.
+ */
+static int state_op(struct server *s, struct instance *in, bool save, void *buf, size_t len)
+{
+	int ret, ret2 = 0;
+
+	if (in->mode == LIOMMU_VIOMMU_SIDECORE)
+		liommu_sidecore_remove(s->sc, in->v);
+	ret = save ? liommu_viommu_save_state(in->v, buf, len)
+		   : liommu_viommu_restore_state(in->v, buf, len);
+	if (in->mode == LIOMMU_VIOMMU_SIDECORE)
+		ret2 = liommu_sidecore_add(s->sc, in->v);
+	return ret ? ret : ret2;
+}
+
+static int req_save_state(struct server *s, struct client *c, const struct hvb_msg *m,
+			  struct reply *r)
+{
+	struct hvb_u64 id;
+	struct instance *in;
+	int ret;
+
+	if (!(c->features & HVB_FEAT_STATE))
+		return -EOPNOTSUPP;
+	memcpy(&id, m->payload, sizeof(id));
+	in = instance_find(c, id.v, NULL);
+	if (!in)
+		return -ENOENT;
+	ret = state_op(s, in, true, r->u.state, sizeof(r->u.state));
+	if (ret)
+		return ret;
+	r->payload = r->u.state;
+	r->size = sizeof(r->u.state);
+	return 0;
+}
+
+static int req_restore_state(struct server *s, struct client *c, const struct hvb_msg *m)
+{
+	struct hvb_u64 id;
+	struct instance *in;
+
+	if (!(c->features & HVB_FEAT_STATE))
+		return -EOPNOTSUPP;
+	if (m->hdr.size != sizeof(id) + LIOMMU_VIOMMU_STATE_SIZE)
+		return -EINVAL;
+	memcpy(&id, m->payload, sizeof(id));
+	in = instance_find(c, id.v, NULL);
+	if (!in)
+		return -ENOENT;
+	return state_op(s, in, false, (void *)(m->payload + sizeof(id)),
+			LIOMMU_VIOMMU_STATE_SIZE);
+}
+
 /* Does @request answer with a payload of its own (not an ack)? */
 static bool has_payload_reply(uint32_t request)
 {
@@ -591,8 +649,14 @@ static int serve(struct server *s, struct client *c, struct hvb_msg *m)
 	case HVB_REQ_SET_FAULT_FD:
 		ret = req_set_fault_fd(c, m);
 		break;
+	case HVB_REQ_SAVE_STATE:
+		ret = req_save_state(s, c, m, &r);
+		break;
+	case HVB_REQ_RESTORE_STATE:
+		ret = req_restore_state(s, c, m);
+		break;
 	default:
-		/* IOTLB, statistics and state: not served yet. */
+		/* IOTLB and statistics: not served yet. */
 		ret = -EOPNOTSUPP;
 		break;
 	}
@@ -619,7 +683,7 @@ static int serve(struct server *s, struct client *c, struct hvb_msg *m)
 static void client_readable(struct server *s, unsigned int idx)
 {
 	struct client *c = s->cl[idx];
-	static struct hvb_msg m;	/* one thread; 4 KiB */
+	static struct hvb_msg m;	/* one thread; 8 KiB */
 	char why[96];
 	unsigned int i;
 	int ret;

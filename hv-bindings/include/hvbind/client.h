@@ -175,6 +175,29 @@ HVB_EXPORT int hvb_client_mmio_write(struct hvb_client *c, uint64_t id, uint32_t
  */
 HVB_EXPORT int hvb_client_set_fault_fd(struct hvb_client *c, uint64_t id, int eventfd);
 
+/**
+ * hvb_client_save_state() - the guest-visible state of instance @id, for
+ * live migration (the daemon's engine: liommu_viommu_save_state()).
+ * @buf, @len: room for the blob (4184 bytes today).
+ * @got: the blob's length.
+ * Stop the guest's vCPUs and devices first.
+ * Return: 0, -ENOENT, -ENOSPC (@len short), -EOPNOTSUPP (no
+ * HVB_FEAT_STATE); the connection errors.
+ * Context: blocks until the daemon answered.
+ */
+HVB_EXPORT int hvb_client_save_state(struct hvb_client *c, uint64_t id, void *buf, size_t len,
+				     size_t *got);
+
+/**
+ * hvb_client_restore_state() - put instance @id (same capability set,
+ * same guest RAM added) into a saved state; attach the devices after it.
+ * Return: 0, -ENOENT, -EINVAL (a malformed or foreign blob: nothing
+ * changed), -EOPNOTSUPP; the connection errors.
+ * Context: blocks until the daemon answered.
+ */
+HVB_EXPORT int hvb_client_restore_state(struct hvb_client *c, uint64_t id, const void *buf,
+					size_t len);
+
 #ifdef __cplusplus
 }
 #endif
