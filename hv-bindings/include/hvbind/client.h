@@ -30,6 +30,7 @@
 #ifndef HVBIND_CLIENT_H
 #define HVBIND_CLIENT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include <hvbind/export.h>
