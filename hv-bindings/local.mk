@@ -9,6 +9,7 @@ pkgconfig_DATA += hv-bindings/hvbind.pc
 
 hvbind_includedir = $(includedir)/hvbind
 hvbind_include_HEADERS = \
+	hv-bindings/include/hvbind/client.h \
 	hv-bindings/include/hvbind/dmar.h \
 	hv-bindings/include/hvbind/export.h \
 	hv-bindings/include/hvbind/proto.h
@@ -18,7 +19,8 @@ HVB_CPPFLAGS = -I$(top_srcdir)/hv-bindings/include -I$(top_builddir)
 hv_bindings_libhvbind_la_SOURCES = \
 	hv-bindings/src/dmar-internal.h \
 	hv-bindings/src/dmar-build.c \
-	hv-bindings/src/proto.c
+	hv-bindings/src/proto.c \
+	hv-bindings/src/client.c
 hv_bindings_libhvbind_la_CPPFLAGS = $(HVB_CPPFLAGS) -DHVB_BUILDING
 hv_bindings_libhvbind_la_CFLAGS = $(WARN_CFLAGS) $(SAN_CFLAGS) -fvisibility=hidden
 hv_bindings_libhvbind_la_LDFLAGS = $(SAN_CFLAGS) -version-info $(HVBIND_LT_VERSION) \

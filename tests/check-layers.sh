@@ -50,6 +50,8 @@ layer_of() {
 	libiommu/platform/*)					echo platform ;;
 	irq-remap/*)						echo irq-remap ;;
 	eli/*)							echo eli ;;
+	# The daemon is a program (libiommu and libhvbind, public headers).
+	viommu-sidecore/daemon/*)				echo programs ;;
 	viommu-sidecore/*)					echo viommu ;;
 	hv-bindings/*)						echo hvbind ;;
 	tools/*|examples/*)					echo programs ;;

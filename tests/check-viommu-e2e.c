@@ -335,6 +335,42 @@ START_TEST(test_mem_remove)
 }
 END_TEST
 
+/* Page sizes as large as both sides allow: a guest 2 MiB leaf over
+ * 2 MiB-aligned guest RAM (whose host backing is 2 MiB aligned) is one
+ * 2 MiB host page; a guest 4 KiB leaf stays 4 KiB. */
+START_TEST(test_superpage)
+{
+	const uint64_t iova = 0x40000000ull, gpa = 4ull << 20;
+	struct liommu_model_xlate x;
+	struct liommu_fault f;
+	struct e2e e;
+
+	e2e_up(&e, _i ? LIOMMU_VIOMMU_TRAP : LIOMMU_VIOMMU_SIDECORE, LIOMMU_DMA_STRICT,
+	       LIOMMU_DMA_STRICT);
+	ck_assert_int_eq(liommu_domain_map(e.gdom, iova, gpa, 2ull << 20, LIOMMU_PROT_RW), 0);
+	ck_assert_int_eq(liommu_model_translate(liommu_sim_model(e.host), HSID, iova + 0x12345,
+						LIOMMU_MODEL_WRITE | LIOMMU_MODEL_NO_RECORD, &x,
+						NULL),
+			 0);
+	ck_assert_uint_eq(x.page_size, 2ull << 20);
+	ck_assert_uint_eq(x.pa, e.ram_pa + gpa + 0x12345);
+	ck_assert_int_eq(dev_write(&e, iova + (1ull << 20), 0x6b, 8, &f), 0);
+	ck_assert(ram_is(&e, gpa + (1ull << 20), 0x6b, 8));
+	ck_assert_int_eq(liommu_domain_unmap(e.gdom, iova, 2ull << 20), 0);
+	ck_assert_int_eq(dev_write(&e, iova, 1, 8, &f), -EFAULT);
+	/* 4 KiB in the guest: 4 KiB at the host. */
+	ck_assert_int_eq(liommu_domain_map(e.gdom, iova + (2ull << 20), gpa, PG, LIOMMU_PROT_RW),
+			 0);
+	ck_assert_int_eq(liommu_model_translate(liommu_sim_model(e.host), HSID,
+						iova + (2ull << 20), LIOMMU_MODEL_READ |
+						LIOMMU_MODEL_NO_RECORD, &x, NULL),
+			 0);
+	ck_assert_uint_eq(x.page_size, PG);
+	ck_assert_int_eq(liommu_domain_unmap(e.gdom, iova + (2ull << 20), PG), 0);
+	e2e_down(&e);
+}
+END_TEST
+
 /* The per-device bound: past max_mappings the guest's leaves are not
  * mirrored (their DMA faults at the host) and counted; an unmap makes
  * room again. */
@@ -518,6 +554,9 @@ Suite *viommu_e2e_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("guest RAM removal unmaps the host side");
 	tcase_add_test(tc, test_mem_remove);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("page sizes as large as both sides allow");
+	tcase_add_loop_test(tc, test_superpage, 0, 2);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("host mappings per device are bounded");
 	tcase_add_test(tc, test_max_mappings);

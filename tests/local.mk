@@ -33,3 +33,4 @@ include tests/viommu.mk
 include tests/cli.mk
 include tests/linux-guest.mk
 include tests/hvb.mk
+include tests/daemon.mk

@@ -88,3 +88,10 @@ fuzz-viommu:
 fuzz: fuzz-viommu
 .PHONY: fuzz-viommu
 CLEANFILES += tests/fuzz/fuzz-viommu
+
+# Live migration of an instance (public API only).
+check_PROGRAMS += tests/check-viommu-state
+tests_check_viommu_state_SOURCES = tests/runner.c tests/check-viommu-state.c
+tests_check_viommu_state_CPPFLAGS = $(TEST_CPPFLAGS) -DCHECK_SUITE=viommu_state_suite
+tests_check_viommu_state_CFLAGS = $(TEST_CFLAGS)
+tests_check_viommu_state_LDADD = $(TEST_LIBS)

@@ -19,3 +19,5 @@ libiommu_libiommu_la_SOURCES += \
 	viommu-sidecore/src/guest-platform.c
 # The guest memory table (src/gmem.c) reads under urcu-bp.
 libiommu_libiommu_la_LIBADD += $(URCU_BP_LIBS)
+
+include viommu-sidecore/daemon/local.mk

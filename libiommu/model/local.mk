@@ -22,5 +22,6 @@ libiommu_libiommu_la_SOURCES += \
 	libiommu/model/regs.h \
 	libiommu/model/regs.c \
 	libiommu/model/stats.h \
+	libiommu/model/state.c \
 	libiommu/model/stats.c \
 	libiommu/model/translate.c

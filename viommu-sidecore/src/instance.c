@@ -293,3 +293,40 @@ void liommu_viommu_get_stats(struct liommu_viommu *v, struct liommu_viommu_stats
 	st->events = atomic_load_explicit(&v->events, memory_order_relaxed);
 	st->host = ss.host;
 }
+
+int liommu_viommu_save_state(struct liommu_viommu *v, void *buf, size_t len)
+{
+	if (!v)
+		return -EINVAL;
+	if (atomic_load(&v->sc))
+		return -EBUSY;
+	return liommu_model_save_state(v->m, buf, len);
+}
+
+int liommu_viommu_restore_state(struct liommu_viommu *v, const void *buf, size_t len)
+{
+	int ret;
+
+	if (!v)
+		return -EINVAL;
+	if (atomic_load(&v->sc))
+		return -EBUSY;
+	ret = liommu_model_restore_state(v->m, buf, len);
+	if (ret)
+		return ret;
+	/* The page shows the restored unit (and forgets what the guest's
+	 * old page showed: the guest did not run since the save). */
+	if (v->cfg.mode == LIOMMU_VIOMMU_SIDECORE) {
+		uint64_t hold = v->rp.oneshot_hold_ns;
+		uint64_t w = atomic_load(&v->rp.writes), p = atomic_load(&v->rp.publications);
+		uint64_t r = atomic_load(&v->rp.repaired);
+
+		liommu__viommu_regpage_init(&v->rp, v->m, v->page);
+		v->rp.oneshot_hold_ns = hold;
+		atomic_store(&v->rp.writes, w);
+		atomic_store(&v->rp.publications, p);
+		atomic_store(&v->rp.repaired, r);
+	}
+	liommu__viommu_shadow_resync(v->sh);
+	return 0;
+}

@@ -68,7 +68,7 @@ extern "C" {
 				 HVB_F_ERROR)
 
 /* Limits: a payload larger than this, or more descriptors, is -EPROTO. */
-#define HVB_MAX_PAYLOAD		4096u
+#define HVB_MAX_PAYLOAD		8192u	/* a vIOMMU state blob is 4184 bytes */
 #define HVB_MAX_FDS		8u
 
 /* Features (HVB_REQ_GET_FEATURES / _SET_FEATURES). */
@@ -108,8 +108,8 @@ enum hvb_request {
 	HVB_REQ_IOTLB = 11,		/* struct hvb_iotlb / struct hvb_iotlb */
 	HVB_REQ_SET_FAULT_FD = 12,	/* struct hvb_u64 (id) + 1 eventfd / ack */
 	HVB_REQ_GET_STATS = 13,		/* struct hvb_u64 (id) / variable, <= HVB_MAX_PAYLOAD */
-	HVB_REQ_SAVE_STATE = 14,	/* struct hvb_u64 (id) / variable, <= HVB_MAX_PAYLOAD */
-	HVB_REQ_RESTORE_STATE = 15,	/* variable (a saved blob) / ack */
+	HVB_REQ_SAVE_STATE = 14,	/* struct hvb_u64 (id) / the state blob */
+	HVB_REQ_RESTORE_STATE = 15,	/* struct hvb_u64 (id), then the blob / ack */
 	HVB_REQ_NR
 };
 

@@ -473,6 +473,42 @@ LIOMMU_EXPORT uint64_t liommu_model_regs_seq(const struct liommu_model *m);
 LIOMMU_EXPORT int liommu_model_regs_snapshot(struct liommu_model *m, void *buf, size_t len,
 					     uint64_t *seq);
 
+/*
+ * The unit's state as a blob, for live migration of an emulated unit:
+ * the register file and what the unit latched (root table, IRTA, queue
+ * base and size, write-only fields, TE/IRE/CFI in force, the next fault
+ * record), versioned, little-endian.  Not in it: the caches (a restored
+ * unit starts empty, which software cannot tell from eviction) and the
+ * statistics.  The memory the tables live in is the caller's to move.
+ */
+#define LIOMMU_MODEL_STATE_SIZE	(88 + VTD_REG_WINDOW_SIZE)
+
+/**
+ * liommu_model_save_state() - copy the unit's state.
+ * @buf, @len: at least LIOMMU_MODEL_STATE_SIZE bytes.
+ * Return: 0, -EINVAL.
+ * Context: takes the register lock; consistent with register writes,
+ * not with translations in flight (stop the devices first).
+ */
+LIOMMU_EXPORT int liommu_model_save_state(struct liommu_model *m, void *buf, size_t len);
+
+/**
+ * liommu_model_restore_state() - put a unit into a saved state.
+ * @buf, @len: a blob from liommu_model_save_state() of a unit with the
+ *	same capability set (CAP, ECAP, number of fault records).
+ *
+ * The blob is checked whole before anything changes: magic, version,
+ * size, the capability set, reserved bytes zero, latched addresses
+ * aligned and inside the host address width, a queue size VT-d allows,
+ * the next fault record inside the unit, GSTS agreeing with what is
+ * latched as in force, CAP/ECAP/VER in the file.  Then every cache is
+ * emptied and the register change count advances.
+ * Return: 0; -EINVAL (any check failed: nothing changed).
+ * Context: takes the register lock; no translation may be in flight.
+ */
+LIOMMU_EXPORT int liommu_model_restore_state(struct liommu_model *m, const void *buf,
+					     size_t len);
+
 /* Request flags for translation and DMA. */
 #define LIOMMU_MODEL_READ	0x1u	/* read request (T = 1 in a fault) */
 #define LIOMMU_MODEL_WRITE	0x2u	/* write request (T = 0) */

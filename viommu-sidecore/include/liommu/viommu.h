@@ -345,6 +345,41 @@ LIOMMU_EXPORT int liommu_viommu_detach(struct liommu_viommu *v, uint16_t sid);
 LIOMMU_EXPORT int liommu_viommu_fault(struct liommu_viommu *v, uint16_t sid, uint64_t iova,
 				      unsigned int flags, struct liommu_fault *fault);
 
+/*
+ * Live migration.  The guest-visible state of the emulated unit is the
+ * model's (liommu_model_save_state(): registers and latched values; no
+ * caches): a blob of LIOMMU_VIOMMU_STATE_SIZE bytes.  Guest RAM, the
+ * assigned devices and the capability set are the hypervisor's to carry:
+ * on the destination, create an instance with the same capability set,
+ * add the same guest RAM, restore, attach the devices (each attach walks
+ * the guest's tables, so the shadow is rebuilt from them), then serve it.
+ */
+#define LIOMMU_VIOMMU_STATE_SIZE	LIOMMU_MODEL_STATE_SIZE
+
+/**
+ * liommu_viommu_save_state() - the guest-visible state of @v.
+ * @buf, @len: at least LIOMMU_VIOMMU_STATE_SIZE bytes.
+ * Return: 0; -EINVAL; -EBUSY (SIDECORE: still served by a sidecore:
+ * remove it first, which forwards what the guest wrote).
+ * Context: the guest's vCPUs and devices stopped; may block.
+ */
+LIOMMU_EXPORT int liommu_viommu_save_state(struct liommu_viommu *v, void *buf, size_t len);
+
+/**
+ * liommu_viommu_restore_state() - put @v into a saved state.
+ * @buf, @len: a blob from liommu_viommu_save_state() of an instance with
+ *	the same capability set.
+ *
+ * Checked whole first (liommu_model_restore_state()): a malformed or
+ * foreign blob changes nothing.  In SIDECORE mode the register page is
+ * rewritten from the restored unit.  Devices attached already are
+ * re-synced with the guest's tables.
+ * Return: 0; -EINVAL; -EBUSY (served by a sidecore).
+ * Context: the guest not running; may block.
+ */
+LIOMMU_EXPORT int liommu_viommu_restore_state(struct liommu_viommu *v, const void *buf,
+					      size_t len);
+
 /**
  * struct liommu_viommu_stats - what an instance did.
  * @reg_writes:     guest register writes the engine forwarded to the unit.
