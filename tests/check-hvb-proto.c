@@ -215,6 +215,18 @@ START_TEST(test_send_refuses)
 	ck_assert_int_eq(hvb_send(p.a, HVB_REQ_GET_FEATURES, HVB_F_ERROR, NULL, 0, NULL, 0),
 			 -EPROTO);
 	ck_assert(empty(p.b));
+	/* VIOMMU_CREATE answers with the register page (SIDECORE) or with
+	 * none (TRAP): one descriptor or none, never two. */
+	{
+		static struct hvb_msg m;
+
+		ck_assert_int_eq(hvb_send(p.a, HVB_REQ_VIOMMU_CREATE, HVB_F_REPLY, buf, 24, fds, 2),
+				 -EPROTO);
+		ck_assert_int_eq(hvb_send(p.a, HVB_REQ_VIOMMU_CREATE, HVB_F_REPLY, buf, 24, NULL, 0),
+				 0);
+		ck_assert_int_eq(hvb_recv(p.b, &m), 0);
+		ck_assert_uint_eq(m.nfds, 0);
+	}
 	/* A failed request's reply: a status, whatever its usual reply. */
 	{
 		struct hvb_status st = { -ENOENT };

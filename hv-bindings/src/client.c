@@ -162,16 +162,17 @@ int hvb_client_viommu_create(struct hvb_client *c, uint64_t cap, uint64_t ecap, 
 	if (ret)
 		return ret;
 	memcpy(&rep, c->msg.payload, sizeof(rep));
+	/* SIDECORE mode answers with the register page, TRAP mode without. */
+	if (c->msg.nfds != (mode == 0 ? 1u : 0u))
+		return broken(c, -EPROTO);
 	c->msg.nfds = 0;
 	*id = rep.id;
-	/* In trap mode the descriptor is a placeholder (there is no page). */
-	if (regs_fd && mode == 0) {
+	if (mode == 0 && regs_fd)
 		*regs_fd = c->msg.fds[0];
-	} else {
+	else if (mode == 0)
 		close(c->msg.fds[0]);
-		if (regs_fd)
-			*regs_fd = -1;
-	}
+	else if (regs_fd)
+		*regs_fd = -1;
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 
 #define VAR	UINT32_MAX	/* a variable-size payload, <= HVB_MAX_PAYLOAD */
 #define ACK	(UINT32_MAX - 1)	/* answered by a struct hvb_status, on request */
+#define FD01	0xffu		/* a descriptor or none (VIOMMU_CREATE: SIDECORE's page) */
 
 /* What each request and its reply carry. */
 struct shape {
@@ -37,7 +38,7 @@ static const struct shape shapes[HVB_REQ_NR] = {
 	[HVB_REQ_MEM_ADD] = { "MEM_ADD", sizeof(struct hvb_mem), 1, ACK, 0 },
 	[HVB_REQ_MEM_REMOVE] = { "MEM_REMOVE", sizeof(struct hvb_mem), 0, ACK, 0 },
 	[HVB_REQ_VIOMMU_CREATE] = { "VIOMMU_CREATE", sizeof(struct hvb_viommu), 0,
-				    sizeof(struct hvb_viommu_created), 1 },
+				    sizeof(struct hvb_viommu_created), FD01 },
 	[HVB_REQ_VIOMMU_DESTROY] = { "VIOMMU_DESTROY", sizeof(struct hvb_u64), 0, ACK, 0 },
 	[HVB_REQ_DEVICE_ATTACH] = { "DEVICE_ATTACH", sizeof(struct hvb_device), 0, ACK, 0 },
 	[HVB_REQ_DEVICE_DETACH] = { "DEVICE_DETACH", sizeof(struct hvb_device), 0, ACK, 0 },
@@ -66,6 +67,11 @@ static bool size_ok(uint32_t want, uint32_t got)
 	return got == want;
 }
 
+static bool fds_ok(uint8_t want, unsigned int got)
+{
+	return want == FD01 ? got <= 1 : got == want;
+}
+
 int hvb_msg_check(const struct hvb_hdr *hdr, unsigned int nfds)
 {
 	const struct shape *sh;
@@ -81,13 +87,13 @@ int hvb_msg_check(const struct hvb_hdr *hdr, unsigned int nfds)
 		 * one request the daemon sends, with a request's shape. */
 		if (hdr->flags & HVB_F_ERROR)
 			return -EPROTO;
-		return size_ok(sh->req_size, hdr->size) && nfds == sh->req_fds ? 0 : -EPROTO;
+		return size_ok(sh->req_size, hdr->size) && fds_ok(sh->req_fds, nfds) ? 0 : -EPROTO;
 	}
 	if (hdr->flags & HVB_F_NEED_REPLY)
 		return -EPROTO;
 	if (hdr->flags & HVB_F_ERROR)
 		return hdr->size == sizeof(struct hvb_status) && !nfds ? 0 : -EPROTO;
-	return size_ok(sh->rep_size, hdr->size) && nfds == sh->rep_fds ? 0 : -EPROTO;
+	return size_ok(sh->rep_size, hdr->size) && fds_ok(sh->rep_fds, nfds) ? 0 : -EPROTO;
 }
 
 static void close_fds(const int *fds, unsigned int n)

@@ -314,7 +314,7 @@ static int req_viommu_create(struct server *s, struct client *c, const struct hv
 	struct hvb_viommu req;
 	struct instance *in;
 	unsigned int i;
-	int ret, fd;
+	int ret, fd = -1;	/* TRAP mode: no page to send */
 
 	memcpy(&req, m->payload, sizeof(req));
 	if (req.mode > LIOMMU_VIOMMU_TRAP || req.teardown > 3)
@@ -357,15 +357,6 @@ static int req_viommu_create(struct server *s, struct client *c, const struct hv
 		if (ret)
 			goto err_viommu;
 		fd = liommu_viommu_regs_fd(in->v);
-	} else {
-		/* The reply carries a descriptor in every mode; trap mode has
-		 * no page, so it is an empty memfd the client closes. */
-		fd = memfd_create("viommu-trap", MFD_CLOEXEC);
-		if (fd < 0) {
-			ret = -errno;
-			goto err_viommu;
-		}
-		r->close_fd = true;
 	}
 	in->id = ++s->next_id;
 	c->inst[c->ninst++] = in;

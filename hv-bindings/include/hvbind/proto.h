@@ -99,7 +99,9 @@ enum hvb_request {
 	HVB_REQ_SET_FEATURES = 2,	/* struct hvb_u64 (a subset) / ack */
 	HVB_REQ_MEM_ADD = 3,		/* struct hvb_mem + 1 fd (guest RAM) / ack */
 	HVB_REQ_MEM_REMOVE = 4,		/* struct hvb_mem (no fd) / ack */
-	HVB_REQ_VIOMMU_CREATE = 5,	/* struct hvb_viommu / struct hvb_viommu_created + 1 fd */
+	HVB_REQ_VIOMMU_CREATE = 5,	/* struct hvb_viommu / struct hvb_viommu_created
+					 * + the register page's memfd (SIDECORE mode;
+					 * none in TRAP mode) */
 	HVB_REQ_VIOMMU_DESTROY = 6,	/* struct hvb_u64 (id) / ack */
 	HVB_REQ_DEVICE_ATTACH = 7,	/* struct hvb_device / ack */
 	HVB_REQ_DEVICE_DETACH = 8,	/* struct hvb_device / ack */
@@ -153,7 +155,8 @@ struct hvb_viommu {
 };
 HVB_STATIC_ASSERT(sizeof(struct hvb_viommu) == 24, "wire size");
 
-/* The reply to VIOMMU_CREATE; the register page's memfd rides along. */
+/* The reply to VIOMMU_CREATE; in SIDECORE mode the register page's memfd
+ * rides along (TRAP mode has no page, and sends none). */
 struct hvb_viommu_created {
 	uint64_t id;
 	uint64_t cap;
