@@ -283,11 +283,15 @@ unsigned int liommu__viommu_regpage_scan(struct viommu_regpage *rp)
 			uint32_t expect = (uint32_t)val[i];
 
 			/* Consumed: put the sentinel back unless the guest
-			 * already wrote again (then the next scan sees it). */
-			if (__atomic_compare_exchange_n(&rp->page[wi], &expect,
-							VIOMMU_GCMD_SENTINEL, false,
-							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-				rp->seen[wi] = VIOMMU_GCMD_SENTINEL;
+			 * already wrote again.  Either way the page now
+			 * holds the sentinel or a write not yet forwarded,
+			 * so the sentinel is what was last seen there: a
+			 * newer write equal to the one just consumed (the
+			 * same command twice, the second between our load
+			 * and this exchange) is still a change next pass. */
+			__atomic_compare_exchange_n(&rp->page[wi], &expect, VIOMMU_GCMD_SENTINEL,
+						    false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+			rp->seen[wi] = VIOMMU_GCMD_SENTINEL;
 		}
 	}
 	rp_count(&rp->writes, n);
