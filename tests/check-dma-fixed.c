@@ -40,6 +40,8 @@
 #include <liommu/sim.h>
 #include <liommu/vtd.h>
 
+#include "sim-dev.h"
+
 #include "dma-internal.h"
 
 #define SID		0x0018		/* 00:03.0 */
@@ -106,41 +108,14 @@ static uint64_t buf(struct env *e, size_t size, uint8_t **va)
 	return pa;
 }
 
-/* Drop pending fault records so the next fault is recorded. */
-static void clear_faults(struct env *e)
-{
-	struct liommu_fault f[8];
-
-	while (liommu_unit_read_faults(e->unit, f, 8, NULL) > 0)
-		;
-}
-
-/* The device writes @len bytes of @pattern at @iova.  Return: 0 or the
- * DMA's error (-EFAULT when the unit blocked it; faults are cleared). */
 static int dev_write(struct env *e, uint64_t iova, size_t len, uint8_t pattern)
 {
-	uint8_t data[2 * 4096];
-	struct liommu_fault f;
-	int ret;
-
-	ck_assert_uint_le(len, sizeof(data));
-	memset(data, pattern, len);
-	ret = liommu_sim_dma_write(e->sim, SID, iova, data, len, &f);
-	if (ret == -EFAULT) {
-		ck_assert_uint_eq(f.sid, SID);
-		clear_faults(e);
-	}
-	return ret;
+	return sim_dev_write(e->sim, e->unit, SID, iova, len, pattern);
 }
 
 static int dev_read(struct env *e, uint64_t iova, void *out, size_t len)
 {
-	struct liommu_fault f;
-	int ret = liommu_sim_dma_read(e->sim, SID, iova, out, len, &f);
-
-	if (ret == -EFAULT)
-		clear_faults(e);
-	return ret;
+	return sim_dev_read(e->sim, e->unit, SID, iova, out, len);
 }
 
 static void stats(struct env *e, struct liommu_dma_stats *st)
